@@ -1,0 +1,46 @@
+package schema
+
+// Columns holds readings column by column, the shape a ClickHouse batch
+// insert takes. Reset keeps the allocated memory for the next batch.
+type Columns struct {
+	HarborID []string
+	ShipID   []string
+	CargoID  []string
+	Time     []int64 // Unix milliseconds
+	Value    []float64
+}
+
+// Len is the number of rows.
+func (c *Columns) Len() int { return len(c.Time) }
+
+// Reset empties the columns, keeping their capacity.
+func (c *Columns) Reset() { c.truncate(0) }
+
+// AppendPayload decodes a payload of the given harbor onto the columns. On
+// error the columns are left as they were, so one bad message cannot leave
+// half of itself in a batch.
+func (c *Columns) AppendPayload(harborID string, payload []byte) error {
+	n := c.Len()
+	pr := NewPayloadReader(payload)
+	for pr.Next() {
+		r := pr.Reading()
+		c.HarborID = append(c.HarborID, harborID)
+		c.ShipID = append(c.ShipID, r.ShipID)
+		c.CargoID = append(c.CargoID, r.CargoID)
+		c.Time = append(c.Time, r.Time)
+		c.Value = append(c.Value, r.Value)
+	}
+	if err := pr.Err(); err != nil {
+		c.truncate(n)
+		return err
+	}
+	return nil
+}
+
+func (c *Columns) truncate(n int) {
+	c.HarborID = c.HarborID[:n]
+	c.ShipID = c.ShipID[:n]
+	c.CargoID = c.CargoID[:n]
+	c.Time = c.Time[:n]
+	c.Value = c.Value[:n]
+}
