@@ -1,0 +1,35 @@
+package stream
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Connect opens a NATS connection that reconnects forever and logs its state
+// changes. name identifies the client in the server's monitoring.
+//
+// Publishes are not buffered while disconnected (nats.go's default would hold
+// them in memory): the API must learn at once that NATS is gone and answer
+// 503, instead of telling a client "accepted" about data held in RAM.
+func Connect(cfg Config, name string, log *slog.Logger) (*nats.Conn, error) {
+	nc, err := nats.Connect(cfg.URL,
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.ReconnectBufSize(-1),
+		nats.RetryOnFailedConnect(false),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("NATS disconnected", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("NATS reconnected", "url", nc.ConnectedUrlRedacted())
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s (set NATS_URL): %w", cfg.URL, err)
+	}
+	return nc, nil
+}

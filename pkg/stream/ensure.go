@@ -1,0 +1,51 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// StreamConfig is the JetStream configuration of the readings stream.
+func (c Config) StreamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        c.Name,
+		Description: "Harbor readings from the ingest API to the writers",
+		Subjects:    []string{c.SubjectPrefix + ".*"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardNew,
+		MaxAge:      c.MaxAge,
+		MaxBytes:    c.MaxBytes,
+		Replicas:    c.Replicas,
+		Duplicates:  c.DuplicateWindow,
+	}
+}
+
+// DeadLetterConfig is the JetStream configuration of the dead-letter stream.
+func (c Config) DeadLetterConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        c.DeadLetterName(),
+		Description: "Harbor messages a writer could not decode, with the reason in a header",
+		Subjects:    []string{c.SubjectPrefix + "_dead_letter.*"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      4 * c.MaxAge,
+		Replicas:    c.Replicas,
+	}
+}
+
+// Ensure creates the readings and dead-letter streams, or updates the
+// settings of streams that exist. Existing messages are kept.
+func Ensure(ctx context.Context, js jetstream.JetStream, c Config) (jetstream.Stream, error) {
+	if _, err := js.CreateOrUpdateStream(ctx, c.DeadLetterConfig()); err != nil {
+		return nil, fmt.Errorf("create or update stream %s: %w", c.DeadLetterName(), err)
+	}
+	s, err := js.CreateOrUpdateStream(ctx, c.StreamConfig())
+	if err != nil {
+		return nil, fmt.Errorf("create or update stream %s: %w", c.Name, err)
+	}
+	return s, nil
+}

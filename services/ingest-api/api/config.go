@@ -1,0 +1,31 @@
+package api
+
+import (
+	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/schema"
+)
+
+// Config holds the HTTP API's settings, read from the environment.
+type Config struct {
+	// ListenAddr is the address the API listens on.
+	ListenAddr string `env:"LISTEN_ADDR" envDefault:":8080"`
+	// APIKeys maps each API key to the harbor it opens: "key1:harbor-a,key2:harbor-b".
+	APIKeys map[string]string `env:"API_KEYS"`
+	// MaxBodyBytes caps a request body, after gzip decompression too (413 past it).
+	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"10485760"`
+	// MaxBatchLen caps the readings of one batch request (413 past it).
+	MaxBatchLen int `env:"MAX_BATCH_LEN" envDefault:"10000"`
+	// PublishTimeout is how long a request waits for JetStream's
+	// acknowledgement before it answers 503.
+	PublishTimeout time.Duration `env:"PUBLISH_TIMEOUT" envDefault:"5s"`
+	// RetryAfter is the Retry-After a 503 answer suggests.
+	RetryAfter time.Duration `env:"RETRY_AFTER" envDefault:"1s"`
+	// ReadHeaderTimeout, ReadTimeout and IdleTimeout bound slow clients.
+	ReadHeaderTimeout time.Duration `env:"READ_HEADER_TIMEOUT" envDefault:"5s"`
+	ReadTimeout       time.Duration `env:"READ_TIMEOUT" envDefault:"30s"`
+	WriteTimeout      time.Duration `env:"WRITE_TIMEOUT" envDefault:"30s"`
+	IdleTimeout       time.Duration `env:"IDLE_TIMEOUT" envDefault:"120s"`
+	// Limits are the validation rules of a reading.
+	Limits schema.Limits
+}

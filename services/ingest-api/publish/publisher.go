@@ -1,0 +1,87 @@
+// Package publish stores readings in the JetStream stream for the ingest API.
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/schema"
+	"github.com/harbor-ingest/harbor/pkg/stream"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrNotConnected means NATS is unreachable at the moment.
+var ErrNotConnected = errors.New("not connected to NATS")
+
+// headerRoom is the part of the server's max payload left for headers.
+const headerRoom = 1024
+
+// Publisher publishes the readings of a request as one message (or a few,
+// when they exceed the server's max payload) and waits for JetStream to
+// acknowledge every one of them.
+type Publisher struct {
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	cfg     stream.Config
+	timeout time.Duration
+}
+
+// New returns a Publisher on the connection; timeout bounds the wait for
+// acknowledgements.
+func New(nc *nats.Conn, cfg stream.Config, timeout time.Duration) (*Publisher, error) {
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(timeout))
+	if err != nil {
+		return nil, fmt.Errorf("open JetStream: %w", err)
+	}
+	return &Publisher{nc: nc, js: js, cfg: cfg, timeout: timeout}, nil
+}
+
+// Publish implements api.Publisher. The message id of chunk i is
+// "<harbor>:<idempotencyKey>:<i>", so that keys of different harbors never
+// collide in the stream's duplicate window.
+func (p *Publisher) Publish(ctx context.Context, harborID string, readings []schema.Reading, idempotencyKey string) error {
+	if !p.nc.IsConnected() {
+		return ErrNotConnected
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+
+	payloads := schema.EncodePayloads(readings, int(p.nc.MaxPayload())-headerRoom)
+	futures := make([]jetstream.PubAckFuture, len(payloads))
+	for i, payload := range payloads {
+		msg := &nats.Msg{Subject: p.cfg.Subject(harborID), Data: payload}
+		if idempotencyKey != "" {
+			msg.Header = nats.Header{jetstream.MsgIDHeader: []string{harborID + ":" + idempotencyKey + ":" + strconv.Itoa(i)}}
+		}
+		f, err := p.js.PublishMsgAsync(msg, jetstream.WithExpectStream(p.cfg.Name))
+		if err != nil {
+			return fmt.Errorf("publish to %s: %w", msg.Subject, err)
+		}
+		futures[i] = f
+	}
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return fmt.Errorf("publish to %s: %w", p.cfg.Subject(harborID), err)
+		case <-ctx.Done():
+			return fmt.Errorf("wait for JetStream acknowledgement: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+// Ready implements api.Publisher: connected, and the stream answers.
+func (p *Publisher) Ready(ctx context.Context) error {
+	if !p.nc.IsConnected() {
+		return ErrNotConnected
+	}
+	if _, err := p.js.Stream(ctx, p.cfg.Name); err != nil {
+		return fmt.Errorf("stream %s: %w", p.cfg.Name, err)
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+// Package service wires the ingest API together: NATS connection, stream,
+// publisher and HTTP server, run until its context ends.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/stream"
+	"github.com/harbor-ingest/harbor/services/ingest-api/api"
+	"github.com/harbor-ingest/harbor/services/ingest-api/publish"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config is every setting of the ingest API.
+type Config struct {
+	API    api.Config
+	Stream stream.Config
+	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+}
+
+// Run serves the API until ctx ends, then lets in-flight requests finish
+// (each waits for its JetStream acknowledgement) and closes the connection.
+// listening, if not nil, is called with the address once it accepts requests.
+func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr string)) error {
+	nc, err := stream.Connect(cfg.Stream, "harbor-ingest-api", log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("open JetStream: %w", err)
+	}
+	if _, err := stream.Ensure(ctx, js, cfg.Stream); err != nil {
+		return err
+	}
+	pub, err := publish.New(nc, cfg.Stream, cfg.API.PublishTimeout)
+	if err != nil {
+		return err
+	}
+
+	srv := api.NewServer(cfg.API, api.New(cfg.API, api.NewKeys(cfg.API.APIKeys), pub, log))
+	ln, err := net.Listen("tcp", cfg.API.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (LISTEN_ADDR): %w", cfg.API.ListenAddr, err)
+	}
+	log.Info("ingest API listening", "addr", ln.Addr().String(), "stream", cfg.Stream.Name)
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve HTTP: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down HTTP server: %w", err)
+	}
+	log.Info("ingest API stopped")
+	return nc.Drain()
+}

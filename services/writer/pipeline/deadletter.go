@@ -1,0 +1,48 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Headers of a dead-lettered message.
+const (
+	HeaderReason         = "Harbor-Dead-Reason"
+	HeaderSubject        = "Harbor-Original-Subject"
+	HeaderStreamSequence = "Harbor-Original-Sequence"
+)
+
+var errUnknownSubject = errors.New("subject does not name a harbor")
+
+// deadLetter copies a message that cannot be decoded to the dead-letter
+// stream, with the reason, and then terminates it so it is not redelivered.
+// If the copy fails, the message is left for redelivery: never dropped.
+func (w *Writer) deadLetter(ctx context.Context, msg jetstream.Msg, reason error) {
+	harborID, _ := w.stream.HarborID(msg.Subject())
+	if harborID == "" {
+		harborID = "unknown"
+	}
+	dead := &nats.Msg{
+		Subject: w.stream.DeadLetterSubject(harborID),
+		Data:    msg.Data(),
+		Header: nats.Header{
+			HeaderReason:  []string{reason.Error()},
+			HeaderSubject: []string{msg.Subject()},
+		},
+	}
+	if meta, err := msg.Metadata(); err == nil {
+		dead.Header.Set(HeaderStreamSequence, strconv.FormatUint(meta.Sequence.Stream, 10))
+	}
+	if _, err := w.js.PublishMsg(ctx, dead); err != nil {
+		w.log.Error("dead-letter publish failed; message left for redelivery", "subject", msg.Subject(), "err", err)
+		msg.NakWithDelay(5 * time.Second)
+		return
+	}
+	w.log.Error("message dead-lettered", "subject", msg.Subject(), "reason", reason)
+	msg.Term()
+}

@@ -1,0 +1,50 @@
+// Package service wires a writer together: ClickHouse store, NATS
+// connection, stream and consumer, run until its context ends.
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/harbor-ingest/harbor/pkg/stream"
+	"github.com/harbor-ingest/harbor/services/writer/pipeline"
+	"github.com/harbor-ingest/harbor/services/writer/store"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config is every setting of a writer.
+type Config struct {
+	Stream     stream.Config
+	ClickHouse store.Config
+	Pipeline   pipeline.Config
+}
+
+// Run writes readings from the stream into ClickHouse until ctx ends.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	st, err := store.Open(ctx, cfg.ClickHouse, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	nc, err := stream.Connect(cfg.Stream, "harbor-writer", log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("open JetStream: %w", err)
+	}
+	if _, err := stream.Ensure(ctx, js, cfg.Stream); err != nil {
+		return err
+	}
+	w, err := pipeline.New(ctx, js, cfg.Stream, cfg.Pipeline, st, log)
+	if err != nil {
+		return err
+	}
+	log.Info("writer running", "stream", cfg.Stream.Name, "consumer", cfg.Pipeline.Consumer)
+	err = w.Run(ctx)
+	log.Info("writer stopped")
+	return err
+}

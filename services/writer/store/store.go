@@ -1,0 +1,130 @@
+// Package store writes batches of readings into ClickHouse.
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/harbor-ingest/harbor/pkg/schema"
+)
+
+// Config holds the ClickHouse settings of a writer.
+type Config struct {
+	// Addr is host:port of ClickHouse's native protocol, or a comma-separated
+	// list of them.
+	Addr     string `env:"CLICKHOUSE_ADDR" envDefault:"127.0.0.1:9000"`
+	Database string `env:"CLICKHOUSE_DATABASE" envDefault:"harbor"`
+	Table    string `env:"CLICKHOUSE_TABLE" envDefault:"readings"`
+	Username string `env:"CLICKHOUSE_USER" envDefault:"default"`
+	Password string `env:"CLICKHOUSE_PASSWORD"`
+	// DialTimeout bounds each attempt to reach ClickHouse.
+	DialTimeout time.Duration `env:"CLICKHOUSE_DIAL_TIMEOUT" envDefault:"5s"`
+}
+
+// Store inserts columnar batches into the readings table.
+type Store struct {
+	conn  driver.Conn
+	table schema.Table
+	// Reused per insert on the legacy table, which splits time in two.
+	seconds []int64
+	millis  []uint16
+}
+
+// Open connects to ClickHouse, waiting for it while it is unreachable (until
+// ctx ends), detects the server's version and creates the database and table
+// in the best form that version supports.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Addr:        strings.Split(cfg.Addr, ","),
+		Auth:        clickhouse.Auth{Database: "default", Username: cfg.Username, Password: cfg.Password},
+		DialTimeout: cfg.DialTimeout,
+		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("configure ClickHouse client: %w", err)
+	}
+	version, err := waitForServer(ctx, conn, cfg.Addr, log)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	table, err := schema.NewTable(cfg.Database, cfg.Table, int(version.Version.Major), int(version.Version.Minor))
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	for _, ddl := range []string{table.CreateDatabaseSQL(), table.CreateTableSQL()} {
+		if err := conn.Exec(ctx, ddl); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("create ClickHouse schema: %w\n%s", err, ddl)
+		}
+	}
+	log.Info("ClickHouse ready", "addr", cfg.Addr, "version", version.String(), "table", table.FullName(), "legacy_schema", table.Legacy)
+	return &Store{conn: conn, table: table}, nil
+}
+
+func waitForServer(ctx context.Context, conn driver.Conn, addr string, log *slog.Logger) (driver.ServerVersion, error) {
+	wait := 200 * time.Millisecond
+	for {
+		v, err := conn.ServerVersion()
+		if err == nil {
+			return *v, nil
+		}
+		log.Warn("ClickHouse not reachable yet, retrying", "addr", addr, "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return driver.ServerVersion{}, fmt.Errorf("reach ClickHouse at %s (set CLICKHOUSE_ADDR): %w", addr, err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// Table is the table this store writes to.
+func (s *Store) Table() schema.Table { return s.table }
+
+// Conn is the underlying connection, for queries beside inserts.
+func (s *Store) Conn() driver.Conn { return s.conn }
+
+// Insert writes the rows in one batch. Either the whole batch is stored or
+// an error is returned; retrying a batch that did get stored only makes
+// duplicates the ReplacingMergeTree collapses.
+func (s *Store) Insert(ctx context.Context, c *schema.Columns) error {
+	batch, err := s.conn.PrepareBatch(ctx, s.table.InsertSQL())
+	if err != nil {
+		return fmt.Errorf("prepare insert: %w", err)
+	}
+	columns := []any{c.HarborID, c.ShipID, c.CargoID, c.Time, c.Value}
+	if s.table.Legacy {
+		s.splitTime(c.Time)
+		columns = []any{c.HarborID, c.ShipID, c.CargoID, s.seconds, s.millis, c.Value}
+	}
+	for i, col := range columns {
+		if err := batch.Column(i).Append(col); err != nil {
+			batch.Abort()
+			return fmt.Errorf("append column %d: %w", i, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert %d rows: %w", c.Len(), err)
+	}
+	return nil
+}
+
+// splitTime turns Unix milliseconds into the legacy table's seconds and
+// milliseconds columns.
+func (s *Store) splitTime(ms []int64) {
+	s.seconds, s.millis = s.seconds[:0], s.millis[:0]
+	for _, t := range ms {
+		s.seconds = append(s.seconds, t/1000)
+		s.millis = append(s.millis, uint16(t%1000))
+	}
+}
+
+// Close closes the connection.
+func (s *Store) Close() error { return s.conn.Close() }
