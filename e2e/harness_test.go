@@ -1,0 +1,269 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv"
+	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
+	writer "github.com/harbor-ingest/harbor/services/writer/service"
+	"github.com/harbor-ingest/harbor/services/writer/store"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Keys every test pipeline accepts.
+const (
+	keyA    = "key-for-harbor-a"
+	keyB    = "key-for-harbor-b"
+	harborA = "harbor-a"
+	harborB = "harbor-b"
+)
+
+var testLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+// pipeline is a running Harbor: NATS, ClickHouse (unless started without),
+// one ingest API and some writers.
+type pipeline struct {
+	t      *testing.T
+	nats   *server.Server
+	ch     *devenv.ClickHouse
+	url    string // of the API
+	ingest ingest.Config
+	writer writer.Config
+	store  *store.Store // the test's own view of the table
+}
+
+// options change the settings of a test pipeline before it starts.
+type options struct {
+	writers     int
+	noCH        bool
+	environment map[string]string // settings, as the environment would give them
+}
+
+func startPipeline(t *testing.T, o options) *pipeline {
+	t.Helper()
+	p := &pipeline{t: t, nats: devenv.TestNATS(t)}
+	environment := map[string]string{
+		"NATS_URL":       p.nats.ClientURL(),
+		"API_KEYS":       keyA + ":" + harborA + "," + keyB + ":" + harborB,
+		"LISTEN_ADDR":    "127.0.0.1:0",
+		"FLUSH_INTERVAL": "200ms",
+		"RETRY_MAX":      "1s",
+		"ACK_WAIT":       "5s",
+	}
+	if !o.noCH {
+		p.ch = devenv.TestClickHouse(t)
+		environment["CLICKHOUSE_ADDR"] = p.ch.Addr
+	}
+	for k, v := range o.environment {
+		environment[k] = v
+	}
+	p.ingest = parseConfig[ingest.Config](t, environment)
+	p.writer = parseConfig[writer.Config](t, environment)
+
+	p.url = "http://" + runService(t, func(ctx context.Context, listening func(string)) error {
+		return ingest.Run(ctx, p.ingest, testLog, listening)
+	}).addr
+	if o.noCH {
+		return p
+	}
+	var err error
+	p.store, err = store.Open(context.Background(), p.writer.ClickHouse, testLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.store.Close() })
+	for range o.writers {
+		p.startWriter()
+	}
+	return p
+}
+
+func parseConfig[T any](t *testing.T, environment map[string]string) T {
+	t.Helper()
+	cfg, err := env.ParseAsWithOptions[T](env.Options{Environment: environment})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// startWriter starts one more writer; it stops when the test ends, or
+// earlier through the returned function.
+func (p *pipeline) startWriter() (stop func()) {
+	return runService(p.t, func(ctx context.Context, listening func(string)) error {
+		listening("")
+		return writer.Run(ctx, p.writer, testLog)
+	}).stop
+}
+
+// service is a service running in a goroutine.
+type service struct {
+	addr string
+	stop func()
+}
+
+func (s service) String() string { return s.addr }
+
+// runService runs a service until the test ends (or stop is called) and
+// returns once it listens. A service that fails fails the test.
+func runService(t *testing.T, run func(ctx context.Context, listening func(string)) error) service {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := run(ctx, func(addr string) { ready <- addr }); err != nil && ctx.Err() == nil {
+			t.Errorf("service failed: %v", err)
+			ready <- ""
+		}
+	}()
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	select {
+	case addr := <-ready:
+		return service{addr: addr, stop: stop}
+	case <-time.After(60 * time.Second):
+		t.Fatal("service did not start within 60s")
+		return service{}
+	}
+}
+
+// post sends a request to the API and returns the status, the headers and the body.
+func (p *pipeline) post(path, key string, body []byte, headers ...string) (int, http.Header, []byte) {
+	p.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, p.url+path, bytes.NewReader(body))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("X-API-Key", key)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// row is a stored reading as the test reads it back.
+type row struct {
+	Harbor, Ship, Cargo string
+	Millis              int64
+	Value               float64
+}
+
+// rows returns the deduplicated rows (FINAL) of the table, sorted.
+func (p *pipeline) rows() []row {
+	p.t.Helper()
+	tb := p.store.Table()
+	q := fmt.Sprintf("SELECT harbor_id, ship_id, cargo_id, %s, value FROM %s FINAL ORDER BY harbor_id, ship_id, cargo_id, 4",
+		tb.TimeMillisSQL(), tb.FullName())
+	res, err := p.store.Conn().Query(context.Background(), q)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer res.Close()
+	var out []row
+	for res.Next() {
+		var r row
+		if err := res.Scan(&r.Harbor, &r.Ship, &r.Cargo, &r.Millis, &r.Value); err != nil {
+			p.t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// count runs a SELECT count() query on the table; where may be empty.
+func (p *pipeline) count(final bool, where string) uint64 {
+	p.t.Helper()
+	q := "SELECT count() FROM " + p.store.Table().FullName()
+	if final {
+		q += " FINAL"
+	}
+	if where != "" {
+		q += " WHERE " + where
+	}
+	var n uint64
+	if err := p.store.Conn().QueryRow(context.Background(), q).Scan(&n); err != nil {
+		p.t.Fatal(err)
+	}
+	return n
+}
+
+// waitForRows waits until the table holds want deduplicated rows, and fails
+// the test if it does not within the timeout or holds more.
+func (p *pipeline) waitForRows(want uint64, timeout time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		n := p.count(true, "")
+		if n == want {
+			return
+		}
+		if n > want {
+			p.t.Fatalf("table holds %d rows, more than the %d accepted", n, want)
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("table holds %d rows after %s, want %d", n, timeout, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// streamMessages is the number of messages in the readings stream.
+func (p *pipeline) streamMessages() uint64 {
+	p.t.Helper()
+	nc, err := nats.Connect(p.nats.ClientURL())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	s, err := js.Stream(context.Background(), p.ingest.Stream.Name)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return s.CachedInfo().State.Msgs
+}
+
+// batchBody is a JSON batch of n readings of one ship, one second apart
+// from start, with values first, first+1, ...
+func batchBody(ship string, start time.Time, n int, first float64) []byte {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"time":%q,"ship_id":%q,"cargo_id":"temp","value":%s}`,
+			start.Add(time.Duration(i)*time.Second).Format(time.RFC3339Nano), ship,
+			strconv.FormatFloat(first+float64(i), 'g', -1, 64))
+	}
+	b.WriteByte(']')
+	return b.Bytes()
+}
