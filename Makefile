@@ -1,0 +1,32 @@
+# Harbor: `make run` runs the whole pipeline locally, `make test` runs every test.
+
+# Every module of the workspace, as package patterns.
+PACKAGES := $(shell go list -m -f '{{.Dir}}/...')
+GOTEST_FLAGS ?= -race -count=1 -timeout 20m
+
+.PHONY: run test deps fmt-check vet build
+
+## run: the whole pipeline on this machine (embedded NATS, local ClickHouse, API, writer)
+run:
+	go run ./cmd/harbor-local
+
+## test: gofmt check, go vet and every test (unit and integration) of every module
+test: deps fmt-check vet
+	go test $(GOTEST_FLAGS) $(PACKAGES)
+
+## deps: install ClickHouse (Debian's package) when it is missing
+deps:
+	@scripts/deps.sh
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	go vet $(PACKAGES)
+
+## build: binaries of the services into bin/
+build:
+	go build -o bin/ingest-api ./services/ingest-api
+	go build -o bin/writer ./services/writer
+	go build -o bin/harbor-local ./cmd/harbor-local

@@ -1,0 +1,29 @@
+// Package local runs the whole Harbor pipeline on one machine: an embedded
+// NATS server, a clickhouse-server it starts (installing Debian's package if
+// need be), the ingest API and a writer, until its context ends.
+package local
+
+import (
+	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
+	writer "github.com/harbor-ingest/harbor/services/writer/service"
+)
+
+// Config holds the settings of the local mode, beside those of the services.
+type Config struct {
+	// DataDir keeps the NATS store, ClickHouse's data and the demo API key
+	// between runs.
+	DataDir string `env:"HARBOR_DATA_DIR" envDefault:".harbor"`
+	// NATSPort is the port of the embedded NATS server.
+	NATSPort int `env:"LOCAL_NATS_PORT" envDefault:"4222"`
+	// ClickHousePort is the native port of the ClickHouse server it starts.
+	ClickHousePort int `env:"LOCAL_CLICKHOUSE_PORT" envDefault:"19000"`
+	// DemoHarbor is the harbor of the demo key made when API_KEYS is unset.
+	DemoHarbor string `env:"LOCAL_DEMO_HARBOR" envDefault:"demo"`
+
+	Ingest ingest.Config
+	Writer writer.Config
+
+	// Set from whether the variables are present at all: when they are,
+	// the local mode uses those servers instead of starting its own.
+	ExternalNATS, ExternalClickHouse, ExternalKeys bool `env:"-"`
+}

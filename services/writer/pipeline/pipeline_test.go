@@ -1,0 +1,206 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/schema"
+	"github.com/harbor-ingest/harbor/pkg/stream"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// sink is a Sink that records rows and fails while failing is set.
+type sink struct {
+	mu      sync.Mutex
+	rows    []schema.Reading
+	harbors []string
+	failing bool
+	tries   int
+}
+
+func (s *sink) Insert(_ context.Context, c *schema.Columns) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tries++
+	if s.failing {
+		return errors.New("ClickHouse is down")
+	}
+	for i := range c.Len() {
+		s.rows = append(s.rows, schema.Reading{Time: c.Time[i], ShipID: c.ShipID[i], CargoID: c.CargoID[i], Value: c.Value[i]})
+		s.harbors = append(s.harbors, c.HarborID[i])
+	}
+	return nil
+}
+
+func (s *sink) snapshot() (rows int, tries int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.rows), s.tries
+}
+
+func (s *sink) setFailing(f bool) {
+	s.mu.Lock()
+	s.failing = f
+	s.mu.Unlock()
+}
+
+type fixture struct {
+	js        jetstream.JetStream
+	streamCfg stream.Config
+	cfg       Config
+}
+
+func newFixture(t *testing.T, environment map[string]string) *fixture {
+	ns := devenv.TestNATS(t)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	f := &fixture{js: js}
+	opts := env.Options{Environment: environment}
+	if f.streamCfg, err = env.ParseAsWithOptions[stream.Config](opts); err != nil {
+		t.Fatal(err)
+	}
+	if f.cfg, err = env.ParseAsWithOptions[Config](opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Ensure(context.Background(), js, f.streamCfg); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) publish(t *testing.T, harborID string, payload []byte) {
+	t.Helper()
+	if _, err := f.js.Publish(context.Background(), f.streamCfg.Subject(harborID), payload); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run starts a writer and returns a function that stops it and waits.
+func (f *fixture) run(t *testing.T, s Sink) (stop func() error) {
+	t.Helper()
+	w, err := New(context.Background(), f.js, f.streamCfg, f.cfg, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	stop = func() error { once.Do(func() { cancel(); runErr = <-done }); return runErr }
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+func (f *fixture) consumerInfo(t *testing.T) *jetstream.ConsumerInfo {
+	t.Helper()
+	c, err := f.js.Consumer(context.Background(), f.streamCfg.Name, f.cfg.Consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func readings(n int, ship string) []schema.Reading {
+	rs := make([]schema.Reading, n)
+	for i := range rs {
+		rs[i] = schema.Reading{Time: 1_700_000_000_000 + int64(i), ShipID: ship, CargoID: "c", Value: float64(i)}
+	}
+	return rs
+}
+
+func TestWriterInsertsAndAcksAfterInsert(t *testing.T) {
+	f := newFixture(t, map[string]string{"FLUSH_INTERVAL": "50ms", "RETRY_MIN": "10ms", "RETRY_MAX": "20ms"})
+	s := &sink{failing: true}
+	f.run(t, s)
+	for i := range 5 {
+		f.publish(t, "h"+string(rune('0'+i)), schema.EncodePayloads(readings(100, "ship"), 1<<20)[0])
+	}
+	// While inserts fail nothing is acknowledged.
+	waitFor(t, "failed insert attempts", func() bool { _, tries := s.snapshot(); return tries >= 3 })
+	if info := f.consumerInfo(t); info.NumAckPending != 5 || info.AckFloor.Stream != 0 {
+		t.Fatalf("while failing: ack pending %d, ack floor %d; want 5 and 0", info.NumAckPending, info.AckFloor.Stream)
+	}
+	s.setFailing(false)
+	waitFor(t, "all rows inserted", func() bool { rows, _ := s.snapshot(); return rows == 500 })
+	waitFor(t, "all messages acknowledged", func() bool {
+		info := f.consumerInfo(t)
+		return info.NumAckPending == 0 && info.AckFloor.Stream == 5
+	})
+	if s.harbors[0] != "h0" || s.harbors[499] != "h4" {
+		t.Fatalf("harbors from subjects: %s ... %s", s.harbors[0], s.harbors[499])
+	}
+}
+
+func TestWriterFlushesOnShutdown(t *testing.T) {
+	f := newFixture(t, map[string]string{"FLUSH_INTERVAL": "1h", "BATCH_ROWS": "1000000"})
+	s := &sink{}
+	stop := f.run(t, s)
+	f.publish(t, "h", schema.EncodePayloads(readings(10, "ship"), 1<<20)[0])
+	waitFor(t, "the message to be held", func() bool { return f.consumerInfo(t).NumAckPending == 1 })
+	if rows, _ := s.snapshot(); rows != 0 {
+		t.Fatalf("%d rows inserted before the batch was due", rows)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := s.snapshot(); rows != 10 {
+		t.Fatalf("%d rows inserted on shutdown, want 10", rows)
+	}
+	if info := f.consumerInfo(t); info.NumAckPending != 0 || info.AckFloor.Stream != 1 {
+		t.Fatalf("after shutdown: ack pending %d, ack floor %d", info.NumAckPending, info.AckFloor.Stream)
+	}
+}
+
+func TestWriterDeadLettersUndecodableMessages(t *testing.T) {
+	f := newFixture(t, map[string]string{"FLUSH_INTERVAL": "50ms"})
+	s := &sink{}
+	f.run(t, s)
+	f.publish(t, "h", []byte{schema.PayloadV1, 0, 200, 'x'}) // corrupt
+	f.publish(t, "h", schema.EncodePayloads(readings(3, "ship"), 1<<20)[0])
+
+	waitFor(t, "the good message inserted", func() bool { rows, _ := s.snapshot(); return rows == 3 })
+	dead, err := f.js.Stream(context.Background(), f.streamCfg.DeadLetterName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := dead.GetMsg(context.Background(), 1)
+	if err != nil {
+		t.Fatalf("no dead letter: %v", err)
+	}
+	if msg.Subject != f.streamCfg.DeadLetterSubject("h") || msg.Header.Get(HeaderReason) == "" ||
+		msg.Header.Get(HeaderSubject) != f.streamCfg.Subject("h") || msg.Header.Get(HeaderStreamSequence) != "1" {
+		t.Fatalf("dead letter %s with headers %v", msg.Subject, msg.Header)
+	}
+	waitFor(t, "both messages done", func() bool {
+		info := f.consumerInfo(t)
+		return info.NumAckPending == 0 && info.AckFloor.Stream == 2
+	})
+}

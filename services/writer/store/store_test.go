@@ -1,0 +1,65 @@
+package store
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/schema"
+)
+
+func TestStoreCreatesTableInsertsAndReopens(t *testing.T) {
+	ch := devenv.TestClickHouse(t)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := Config{Addr: ch.Addr, Database: "harbor_test", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}
+
+	st, err := Open(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := &schema.Columns{
+		HarborID: []string{"h", "h", "h"},
+		ShipID:   []string{"s", "s", "s"},
+		CargoID:  []string{"c", "c", "c"},
+		Time:     []int64{1_700_000_000_001, 1_700_000_000_999, 1_700_000_001_000},
+		Value:    []float64{1, 2, 3},
+	}
+	if err := st.Insert(ctx, cols); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Insert(ctx, cols); err != nil { // a redelivered batch
+		t.Fatal(err)
+	}
+	st.Close()
+
+	// Opening again reuses the table and its rows.
+	st, err = Open(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	q := "SELECT " + st.Table().TimeMillisSQL() + ", value FROM " + st.Table().FullName() + " FINAL ORDER BY 1"
+	rows, err := st.Conn().Query(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	i := 0
+	for ; rows.Next(); i++ {
+		var ms int64
+		var v float64
+		if err := rows.Scan(&ms, &v); err != nil {
+			t.Fatal(err)
+		}
+		if i >= 3 || ms != cols.Time[i] || v != cols.Value[i] {
+			t.Fatalf("row %d: %d %v, want %d %v", i, ms, v, cols.Time[min(i, 2)], cols.Value[min(i, 2)])
+		}
+	}
+	if i != 3 {
+		t.Fatalf("%d rows with FINAL, want 3", i)
+	}
+}
