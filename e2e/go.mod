@@ -48,6 +48,7 @@ require (
 )
 
 replace (
+	github.com/harbor-ingest/harbor/pkg/app => ../pkg/app
 	github.com/harbor-ingest/harbor/pkg/devenv => ../pkg/devenv
 	github.com/harbor-ingest/harbor/pkg/schema => ../pkg/schema
 	github.com/harbor-ingest/harbor/pkg/stream => ../pkg/stream

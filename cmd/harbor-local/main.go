@@ -7,30 +7,21 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/cmd/harbor-local/local"
+	"github.com/harbor-ingest/harbor/pkg/app"
 )
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cfg, err := env.ParseAs[local.Config]()
-	if err != nil {
-		log.Error("bad configuration", "err", err)
-		os.Exit(2)
-	}
-	_, cfg.ExternalNATS = os.LookupEnv("NATS_URL")
-	_, cfg.ExternalClickHouse = os.LookupEnv("CLICKHOUSE_ADDR")
-	_, cfg.ExternalKeys = os.LookupEnv("API_KEYS")
-	if _, set := os.LookupEnv("LISTEN_ADDR"); !set {
-		cfg.Ingest.API.ListenAddr = "127.0.0.1:8080"
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := local.Run(ctx, cfg, log, os.Stdout); err != nil {
-		log.Error("harbor-local failed", "err", err)
-		os.Exit(1)
-	}
+	app.Main("harbor-local", func(ctx context.Context, cfg local.Config, log *slog.Logger) error {
+		// Servers and keys named in the environment are used as they are;
+		// the rest the local mode provides.
+		_, cfg.ExternalNATS = os.LookupEnv("NATS_URL")
+		_, cfg.ExternalClickHouse = os.LookupEnv("CLICKHOUSE_ADDR")
+		_, cfg.ExternalKeys = os.LookupEnv("API_KEYS")
+		if _, set := os.LookupEnv("LISTEN_ADDR"); !set {
+			cfg.Ingest.API.ListenAddr = "127.0.0.1:8080"
+		}
+		return local.Run(ctx, cfg, log, os.Stdout)
+	})
 }

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -38,14 +39,23 @@ func (c Config) DeadLetterConfig() jetstream.StreamConfig {
 }
 
 // Ensure creates the readings and dead-letter streams, or updates the
-// settings of streams that exist. Existing messages are kept.
+// settings of streams that exist with other settings. Existing messages are
+// kept. A stream that already has these settings is left alone, so services
+// starting side by side do not update it over and over.
 func Ensure(ctx context.Context, js jetstream.JetStream, c Config) (jetstream.Stream, error) {
-	if _, err := js.CreateOrUpdateStream(ctx, c.DeadLetterConfig()); err != nil {
-		return nil, fmt.Errorf("create or update stream %s: %w", c.DeadLetterName(), err)
+	if _, err := ensure(ctx, js, c.DeadLetterConfig()); err != nil {
+		return nil, err
 	}
-	s, err := js.CreateOrUpdateStream(ctx, c.StreamConfig())
+	return ensure(ctx, js, c.StreamConfig())
+}
+
+func ensure(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	s, err := js.CreateStream(ctx, cfg) // succeeds as well when it exists as configured
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		s, err = js.UpdateStream(ctx, cfg)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("create or update stream %s: %w", c.Name, err)
+		return nil, fmt.Errorf("create or update stream %s: %w", cfg.Name, err)
 	}
 	return s, nil
 }

@@ -19,6 +19,7 @@ require (
 
 require (
 	github.com/caarlos0/env/v11 v11.4.2
+	github.com/harbor-ingest/harbor/pkg/app v0.0.0-00010101000000-000000000000
 	github.com/harbor-ingest/harbor/pkg/schema v0.0.0
 	github.com/harbor-ingest/harbor/pkg/stream v0.0.0
 	github.com/labstack/echo/v4 v4.16.0
@@ -26,6 +27,9 @@ require (
 )
 
 replace (
+	github.com/harbor-ingest/harbor/pkg/app => ../../pkg/app
+	github.com/harbor-ingest/harbor/pkg/devenv => ../../pkg/devenv
 	github.com/harbor-ingest/harbor/pkg/schema => ../../pkg/schema
 	github.com/harbor-ingest/harbor/pkg/stream => ../../pkg/stream
+	github.com/harbor-ingest/harbor/services/writer => ../../services/writer
 )

@@ -4,27 +4,10 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/app"
 	"github.com/harbor-ingest/harbor/services/writer/service"
 )
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cfg, err := env.ParseAs[service.Config]()
-	if err != nil {
-		log.Error("bad configuration", "err", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := service.Run(ctx, cfg, log); err != nil {
-		log.Error("writer failed", "err", err)
-		os.Exit(1)
-	}
+	app.Main("writer", service.Run)
 }

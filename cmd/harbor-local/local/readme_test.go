@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/app"
 )
 
 // TestREADMEListsEverySetting keeps the README's settings tables true: every
@@ -19,6 +20,11 @@ func TestREADMEListsEverySetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logParams, err := env.GetFieldParams(&app.LogConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params = append(params, logParams...)
 	if len(params) < 30 {
 		t.Fatalf("found only %d settings", len(params))
 	}

@@ -32,12 +32,8 @@ type Publisher struct {
 
 // New returns a Publisher on the connection; timeout bounds the wait for
 // acknowledgements.
-func New(nc *nats.Conn, cfg stream.Config, timeout time.Duration) (*Publisher, error) {
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(timeout))
-	if err != nil {
-		return nil, fmt.Errorf("open JetStream: %w", err)
-	}
-	return &Publisher{nc: nc, js: js, cfg: cfg, timeout: timeout}, nil
+func New(nc *nats.Conn, js jetstream.JetStream, cfg stream.Config, timeout time.Duration) *Publisher {
+	return &Publisher{nc: nc, js: js, cfg: cfg, timeout: timeout}
 }
 
 // Publish implements api.Publisher. The message id of chunk i is

@@ -29,22 +29,12 @@ type Config struct {
 // (each waits for its JetStream acknowledgement) and closes the connection.
 // listening, if not nil, is called with the address once it accepts requests.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr string)) error {
-	nc, err := stream.Connect(cfg.Stream, "harbor-ingest-api", log)
+	nc, js, err := stream.Open(ctx, cfg.Stream, "harbor-ingest-api", log, jetstream.WithPublishAsyncTimeout(cfg.API.PublishTimeout))
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("open JetStream: %w", err)
-	}
-	if _, err := stream.Ensure(ctx, js, cfg.Stream); err != nil {
-		return err
-	}
-	pub, err := publish.New(nc, cfg.Stream, cfg.API.PublishTimeout)
-	if err != nil {
-		return err
-	}
+	pub := publish.New(nc, js, cfg.Stream, cfg.API.PublishTimeout)
 
 	srv := api.NewServer(cfg.API, api.New(cfg.API, api.NewKeys(cfg.API.APIKeys), pub, log))
 	ln, err := net.Listen("tcp", cfg.API.ListenAddr)

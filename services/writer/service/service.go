@@ -4,13 +4,11 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/writer/pipeline"
 	"github.com/harbor-ingest/harbor/services/writer/store"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Config is every setting of a writer.
@@ -27,18 +25,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	nc, err := stream.Connect(cfg.Stream, "harbor-writer", log)
+	nc, js, err := stream.Open(ctx, cfg.Stream, "harbor-writer", log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("open JetStream: %w", err)
-	}
-	if _, err := stream.Ensure(ctx, js, cfg.Stream); err != nil {
-		return err
-	}
 	w, err := pipeline.New(ctx, js, cfg.Stream, cfg.Pipeline, st, log)
 	if err != nil {
 		return err
