@@ -62,6 +62,7 @@ func startPipeline(t *testing.T, o options) *pipeline {
 		"FLUSH_INTERVAL": "200ms",
 		"RETRY_MAX":      "1s",
 		"ACK_WAIT":       "5s",
+		"HTTP_ADDR":      "127.0.0.1:0",
 	}
 	if !o.noCH {
 		p.ch = devenv.TestClickHouse(t)

@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -92,5 +94,36 @@ func TestIdempotencyKeyStoresARetryOnce(t *testing.T) {
 	}
 	if n := p.streamMessages(); n != 2 {
 		t.Fatalf("stream holds %d messages, want 2", n)
+	}
+}
+
+// TestAPIMetricsCountRequests scrapes /metrics after accepted and refused
+// requests.
+func TestAPIMetricsCountRequests(t *testing.T) {
+	p := startPipeline(t, options{noCH: true})
+	path := "/api/v1/ingest/ingest/" + harborA + "/batch"
+	if status, _, b := p.post(path, keyA, batchBody("s", time.Now().Add(-time.Minute), 7, 0)); status != http.StatusOK {
+		t.Fatalf("%d %s", status, b)
+	}
+	p.post(path, keyB, batchBody("s", time.Now(), 1, 0)) // 403
+	p.post(path, keyA, []byte(`[]`))                     // 400
+
+	resp, err := http.Get(p.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`harbor_readings_accepted_total{harbor_id="harbor-a"} 7`,
+		`harbor_requests_rejected_total{harbor_id="",reason="forbidden"} 1`,
+		`harbor_requests_rejected_total{harbor_id="harbor-a",reason="invalid"} 1`,
+		`harbor_http_requests_total{code="200",route="/api/v1/ingest/ingest/:harbor_id/batch"} 1`,
+		`harbor_publish_duration_seconds_count 1`,
+		`harbor_publish_in_flight 0`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

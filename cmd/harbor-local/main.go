@@ -22,6 +22,9 @@ func main() {
 		if _, set := os.LookupEnv("LISTEN_ADDR"); !set {
 			cfg.Ingest.API.ListenAddr = "127.0.0.1:8080"
 		}
+		if _, set := os.LookupEnv("HTTP_ADDR"); !set {
+			cfg.Writer.HTTPAddr = "127.0.0.1:8081"
+		}
 		return local.Run(ctx, cfg, log, os.Stdout)
 	})
 }

@@ -38,6 +38,7 @@ func TestRunServesTheWholePipeline(t *testing.T) {
 		"LOCAL_CLICKHOUSE_PORT": itoa(ports[1]),
 		"LISTEN_ADDR":           "127.0.0.1:" + itoa(ports[2]),
 		"FLUSH_INTERVAL":        "100ms",
+		"HTTP_ADDR":             "127.0.0.1:0",
 	}})
 	if err != nil {
 		t.Fatal(err)

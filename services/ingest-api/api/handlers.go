@@ -30,6 +30,7 @@ type handlers struct {
 	cfg Config
 	pub Publisher
 	log *slog.Logger
+	m   *metrics
 }
 
 func (h *handlers) ingestOne(c echo.Context) error {
@@ -66,6 +67,7 @@ func (h *handlers) publish(c echo.Context, readings []schema.Reading) error {
 		h.log.Warn("publish failed", "harbor_id", harborID, "readings", len(readings), "err", err)
 		return problem(http.StatusServiceUnavailable, "the stream is unavailable or full; nothing was stored, retry later")
 	}
+	h.m.readingsAccepted.WithLabelValues(harborID).Add(float64(len(readings)))
 	return c.JSON(http.StatusOK, Accepted{Status: "accepted", Count: len(readings)})
 }
 

@@ -5,19 +5,34 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// Deps are what the API works with.
+type Deps struct {
+	Keys      *Keys
+	Publisher Publisher
+	// Metrics are registered on Registry and served from Gatherer.
+	Registry prometheus.Registerer
+	Gatherer prometheus.Gatherer
+	Log      *slog.Logger
+}
+
 // New returns the Echo router of the API.
-func New(cfg Config, keys *Keys, pub Publisher, log *slog.Logger) *echo.Echo {
+func New(cfg Config, d Deps) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(retryAfterSeconds(cfg.RetryAfter.Seconds()), log)
+	e.HTTPErrorHandler = errorHandler(retryAfterSeconds(cfg.RetryAfter.Seconds()), d.Log)
+	m := newMetrics(d.Registry)
+	e.Use(m.middleware)
 
-	h := &handlers{cfg: cfg, pub: pub, log: log}
+	h := &handlers{cfg: cfg, pub: d.Publisher, log: d.Log, m: m}
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
 
-	auth := authorize(keys)
+	auth := authorize(d.Keys)
 	for _, prefix := range []string{"/api/v1/ingest/ingest/:harbor_id", "/api/v2/ingest/:harbor_id"} {
 		e.POST(prefix, h.ingestOne, auth)
 		e.POST(prefix+"/batch", h.ingestBatch, auth)

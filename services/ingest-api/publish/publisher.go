@@ -12,6 +12,7 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ErrNotConnected means NATS is unreachable at the moment.
@@ -24,16 +25,31 @@ const headerRoom = 1024
 // when they exceed the server's max payload) and waits for JetStream to
 // acknowledge every one of them.
 type Publisher struct {
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	cfg     stream.Config
-	timeout time.Duration
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	cfg      stream.Config
+	timeout  time.Duration
+	duration prometheus.Histogram
+	inFlight prometheus.Gauge
 }
 
 // New returns a Publisher on the connection; timeout bounds the wait for
-// acknowledgements.
-func New(nc *nats.Conn, js jetstream.JetStream, cfg stream.Config, timeout time.Duration) *Publisher {
-	return &Publisher{nc: nc, js: js, cfg: cfg, timeout: timeout}
+// acknowledgements. Its metrics are registered on reg.
+func New(nc *nats.Conn, js jetstream.JetStream, cfg stream.Config, timeout time.Duration, reg prometheus.Registerer) *Publisher {
+	p := &Publisher{
+		nc: nc, js: js, cfg: cfg, timeout: timeout,
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "harbor_publish_duration_seconds",
+			Help:    "Time from publishing a request's readings to JetStream's acknowledgement of all of them.",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 15),
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "harbor_publish_in_flight",
+			Help: "Requests waiting for JetStream's acknowledgement.",
+		}),
+	}
+	reg.MustRegister(p.duration, p.inFlight)
+	return p
 }
 
 // Publish implements api.Publisher. The message id of chunk i is
@@ -45,6 +61,9 @@ func (p *Publisher) Publish(ctx context.Context, harborID string, readings []sch
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
+	p.inFlight.Inc()
+	defer p.inFlight.Dec()
+	start := time.Now()
 
 	payloads := schema.EncodePayloads(readings, int(p.nc.MaxPayload())-headerRoom)
 	futures := make([]jetstream.PubAckFuture, len(payloads))
@@ -68,6 +87,7 @@ func (p *Publisher) Publish(ctx context.Context, harborID string, readings []sch
 			return fmt.Errorf("wait for JetStream acknowledgement: %w", ctx.Err())
 		}
 	}
+	p.duration.Observe(time.Since(start).Seconds())
 	return nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/harbor-ingest/harbor/services/ingest-api/api"
 	"github.com/harbor-ingest/harbor/services/ingest-api/publish"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // Config is every setting of the ingest API.
@@ -34,9 +36,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 		return err
 	}
 	defer nc.Close()
-	pub := publish.New(nc, js, cfg.Stream, cfg.API.PublishTimeout)
-
-	srv := api.NewServer(cfg.API, api.New(cfg.API, api.NewKeys(cfg.API.APIKeys), pub, log))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	pub := publish.New(nc, js, cfg.Stream, cfg.API.PublishTimeout, reg)
+	router := api.New(cfg.API, api.Deps{Keys: api.NewKeys(cfg.API.APIKeys), Publisher: pub, Registry: reg, Gatherer: reg, Log: log})
+	srv := api.NewServer(cfg.API, router)
 	ln, err := net.Listen("tcp", cfg.API.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (LISTEN_ADDR): %w", cfg.API.ListenAddr, err)

@@ -43,6 +43,7 @@ func (w *Writer) deadLetter(ctx context.Context, msg jetstream.Msg, reason error
 		msg.NakWithDelay(5 * time.Second)
 		return
 	}
+	w.m.deadLettered.Inc()
 	w.log.Error("message dead-lettered", "subject", msg.Subject(), "reason", reason)
 	msg.Term()
 }

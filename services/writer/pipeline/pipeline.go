@@ -13,6 +13,7 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Sink stores a batch of rows, all or nothing.
@@ -28,19 +29,21 @@ type Writer struct {
 	cons   jetstream.Consumer
 	sink   Sink
 	log    *slog.Logger
+	m      *metrics
 
 	cols  schema.Columns  // the batch being built
 	held  []jetstream.Msg // its messages, acknowledged after the insert
 	since time.Time       // when the batch got its first message
 }
 
-// New creates (or reuses) the durable consumer and returns a Writer on it.
-func New(ctx context.Context, js jetstream.JetStream, streamCfg stream.Config, cfg Config, sink Sink, log *slog.Logger) (*Writer, error) {
+// New creates (or reuses) the durable consumer and returns a Writer on it,
+// with its metrics registered on reg.
+func New(ctx context.Context, js jetstream.JetStream, streamCfg stream.Config, cfg Config, sink Sink, reg prometheus.Registerer, log *slog.Logger) (*Writer, error) {
 	cons, err := js.CreateOrUpdateConsumer(ctx, streamCfg.Name, ConsumerConfig(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s on stream %s: %w", cfg.Consumer, streamCfg.Name, err)
 	}
-	return &Writer{cfg: cfg, stream: streamCfg, js: js, cons: cons, sink: sink, log: log}, nil
+	return &Writer{cfg: cfg, stream: streamCfg, js: js, cons: cons, sink: sink, log: log, m: newMetrics(reg, cons)}, nil
 }
 
 // ConsumerConfig is the durable pull consumer the writers share.
@@ -126,10 +129,13 @@ func (w *Writer) due() bool {
 func (w *Writer) flush(ctx context.Context) error {
 	wait, lastProgress := w.cfg.RetryMin, time.Now()
 	for {
+		start := time.Now()
 		err := w.sink.Insert(ctx, &w.cols)
 		if err == nil {
+			w.m.insertDuration.Observe(time.Since(start).Seconds())
 			break
 		}
+		w.m.insertRetries.Inc()
 		w.log.Warn("insert failed, will retry", "rows", w.cols.Len(), "err", err, "retry_in", wait)
 		if time.Since(lastProgress) > w.cfg.AckWait/3 {
 			w.extendAckWait()
@@ -149,6 +155,8 @@ func (w *Writer) flush(ctx context.Context) error {
 			w.log.Warn("ack failed; the message will be redelivered", "err", err)
 		}
 	}
+	w.m.batchRows.Observe(float64(w.cols.Len()))
+	w.m.rowsInserted.Add(float64(w.cols.Len()))
 	w.log.Debug("batch inserted", "rows", w.cols.Len(), "messages", len(w.held))
 	w.cols.Reset()
 	clear(w.held)

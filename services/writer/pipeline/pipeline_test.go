@@ -15,6 +15,7 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // sink is a Sink that records rows and fails while failing is set.
@@ -90,7 +91,7 @@ func (f *fixture) publish(t *testing.T, harborID string, payload []byte) {
 // run starts a writer and returns a function that stops it and waits.
 func (f *fixture) run(t *testing.T, s Sink) (stop func() error) {
 	t.Helper()
-	w, err := New(context.Background(), f.js, f.streamCfg, f.cfg, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w, err := New(context.Background(), f.js, f.streamCfg, f.cfg, s, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,18 +1,28 @@
 // Package service wires a writer together: ClickHouse store, NATS
-// connection, stream and consumer, run until its context ends.
+// connection, stream and consumer, and the HTTP listener of its probes and
+// metrics, run until its context ends.
 package service
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/writer/pipeline"
 	"github.com/harbor-ingest/harbor/services/writer/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // Config is every setting of a writer.
 type Config struct {
+	// HTTPAddr serves /healthz, /readyz and /metrics; empty turns it off.
+	HTTPAddr   string `env:"HTTP_ADDR" envDefault:":8081"`
 	Stream     stream.Config
 	ClickHouse store.Config
 	Pipeline   pipeline.Config
@@ -30,9 +40,26 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer nc.Close()
-	w, err := pipeline.New(ctx, js, cfg.Stream, cfg.Pipeline, st, log)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	w, err := pipeline.New(ctx, js, cfg.Stream, cfg.Pipeline, st, reg, log)
 	if err != nil {
 		return err
+	}
+	if cfg.HTTPAddr != "" {
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (HTTP_ADDR): %w", cfg.HTTPAddr, err)
+		}
+		srv := &http.Server{Handler: httpHandler(nc, st, reg), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("probe and metrics listener failed", "err", err)
+			}
+		}()
+		defer srv.Close()
+		log.Info("writer probes and metrics listening", "addr", ln.Addr().String())
 	}
 	log.Info("writer running", "stream", cfg.Stream.Name, "consumer", cfg.Pipeline.Consumer)
 	err = w.Run(ctx)

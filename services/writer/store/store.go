@@ -126,5 +126,8 @@ func (s *Store) splitTime(ms []int64) {
 	}
 }
 
+// Ping checks that ClickHouse answers.
+func (s *Store) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
+
 // Close closes the connection.
 func (s *Store) Close() error { return s.conn.Close() }
