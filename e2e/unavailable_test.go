@@ -2,31 +2,53 @@ package e2e
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 )
 
-// TestStreamFullAnswers503 fills a tiny stream: the API answers 503 with
-// Retry-After, and the refused batch is not in the stream.
-func TestStreamFullAnswers503(t *testing.T) {
-	p := startPipeline(t, options{noCH: true, environment: map[string]string{"STREAM_MAX_BYTES": "20000"}})
+// TestFullBacklogAnswers503AndRecovers lets readings pile up with no writer
+// running: past the backlog limit the API answers 503 with Retry-After and
+// stores nothing of the refused batch; once a writer drains the stream it
+// accepts again, and every accepted reading is stored.
+func TestFullBacklogAnswers503AndRecovers(t *testing.T) {
+	p := startPipeline(t, options{environment: map[string]string{"STREAM_MAX_BACKLOG_BYTES": "20000"}})
 	path := "/api/v1/ingest/ingest/" + harborA + "/batch"
-	accepted := uint64(0)
-	for i := range 100 {
-		status, header, body := p.post(path, keyA, batchBody("ship", time.Now().Add(-time.Hour), 100, float64(i)))
+	start := time.Now().Add(-time.Hour)
+	accepted, refused := 0, false
+	for i := 0; i < 200 && !refused; i++ {
+		status, header, body := p.post(path, keyA, batchBody("ship-"+strconv.Itoa(i), start, 100, 0))
+		switch {
+		case status == http.StatusOK:
+			accepted++
+		case status == http.StatusServiceUnavailable && header.Get("Retry-After") != "":
+			refused = true
+			if n := p.streamMessages(); n != uint64(accepted) {
+				t.Fatalf("stream holds %d messages, want the %d accepted", n, accepted)
+			}
+		default:
+			t.Fatalf("batch %d: %d, Retry-After %q, %s", i, status, header.Get("Retry-After"), body)
+		}
+		time.Sleep(10 * time.Millisecond) // let the backlog be measured
+	}
+	if !refused {
+		t.Fatal("the backlog never filled up")
+	}
+
+	p.startWriter()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, _, body := p.post(path, keyA, batchBody("ship-after", start, 100, 0))
 		if status == http.StatusOK {
 			accepted++
-			continue
+			break
 		}
-		if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" {
-			t.Fatalf("full stream: %d, Retry-After %q, %s", status, header.Get("Retry-After"), body)
+		if status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("after the writer started: %d %s", status, body)
 		}
-		if n := p.streamMessages(); n != accepted {
-			t.Fatalf("stream holds %d messages, want the %d accepted", n, accepted)
-		}
-		return
+		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatal("the stream never filled up")
+	p.waitForRows(uint64(accepted*100), 30*time.Second)
 }
 
 // TestNATSDownAnswers503 stops NATS: the API answers 503 with Retry-After

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -14,17 +15,33 @@ type Config struct {
 	Name string `env:"STREAM_NAME" envDefault:"TELEMETRY"`
 	// SubjectPrefix: readings of harbor H are published on "<prefix>.H".
 	SubjectPrefix string `env:"STREAM_SUBJECT_PREFIX" envDefault:"telemetry"`
-	// MaxAge is how long the stream keeps readings, acknowledged or not, so
-	// that they can be replayed for a backfill.
+	// MaxAge is how long the stream keeps readings, written or not, so that
+	// they can be replayed for a backfill.
 	MaxAge time.Duration `env:"STREAM_MAX_AGE" envDefault:"168h"`
-	// MaxBytes caps the stream's size on disk. When it is full, new readings
-	// are refused (the API answers 503) rather than old ones dropped.
+	// MaxBytes caps the stream's size on disk. When it is reached, the oldest
+	// messages (long written, kept for replay) make room.
 	MaxBytes int64 `env:"STREAM_MAX_BYTES" envDefault:"10737418240"`
+	// MaxBacklogBytes caps the readings not yet written by the writers. Past
+	// it the API answers 503 until the writers catch up. It must be well
+	// below MaxBytes, so that what makes room is always history that is
+	// already in ClickHouse, never a backlog reading.
+	MaxBacklogBytes int64 `env:"STREAM_MAX_BACKLOG_BYTES" envDefault:"5368709120"`
 	// Replicas is the number of copies of the stream in a NATS cluster.
 	Replicas int `env:"STREAM_REPLICAS" envDefault:"1"`
 	// DuplicateWindow is how long a message id (from the Idempotency-Key
 	// header) is remembered to drop a client's retried request.
 	DuplicateWindow time.Duration `env:"STREAM_DUPLICATE_WINDOW" envDefault:"2m"`
+	// Consumer is the durable consumer the writers share; the API watches
+	// its backlog.
+	Consumer string `env:"CONSUMER_NAME" envDefault:"writers"`
+}
+
+// Validate reports settings that cannot work together.
+func (c Config) Validate() error {
+	if c.MaxBytes > 0 && c.MaxBacklogBytes >= c.MaxBytes {
+		return fmt.Errorf("STREAM_MAX_BACKLOG_BYTES (%d) must be below STREAM_MAX_BYTES (%d), or unread readings could be discarded", c.MaxBacklogBytes, c.MaxBytes)
+	}
+	return nil
 }
 
 // Subject is the subject readings of the given harbor are published on.

@@ -16,7 +16,7 @@ func (c Config) StreamConfig() jetstream.StreamConfig {
 		Subjects:    []string{c.SubjectPrefix + ".*"},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardNew,
+		Discard:     jetstream.DiscardOld,
 		MaxAge:      c.MaxAge,
 		MaxBytes:    c.MaxBytes,
 		Replicas:    c.Replicas,

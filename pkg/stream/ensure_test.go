@@ -40,7 +40,7 @@ func TestEnsureCreatesUpdatesAndKeepsMessages(t *testing.T) {
 		t.Fatalf("ensure with a new max age: %v", err)
 	}
 	info := s.CachedInfo()
-	if info.Config.MaxAge != 48*time.Hour || info.State.Msgs != 1 || info.Config.Discard != jetstream.DiscardNew {
+	if info.Config.MaxAge != 48*time.Hour || info.State.Msgs != 1 || info.Config.Discard != jetstream.DiscardOld {
 		t.Fatalf("after update: max age %s, %d messages, discard %v", info.Config.MaxAge, info.State.Msgs, info.Config.Discard)
 	}
 	if _, err := js.Stream(ctx, cfg.DeadLetterName()); err != nil {

@@ -12,6 +12,9 @@ import (
 // Open connects to NATS (see Connect), opens JetStream and ensures the
 // streams (see Ensure): what every service does at start-up.
 func Open(ctx context.Context, cfg Config, name string, log *slog.Logger, opts ...jetstream.JetStreamOpt) (*nats.Conn, jetstream.JetStream, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
 	nc, err := Connect(cfg, name, log)
 	if err != nil {
 		return nil, nil, err

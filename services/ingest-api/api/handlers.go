@@ -65,7 +65,7 @@ func (h *handlers) publish(c echo.Context, readings []schema.Reading) error {
 	harborID := c.Get(ctxHarborID).(string)
 	if err := h.pub.Publish(c.Request().Context(), harborID, readings, idem); err != nil {
 		h.log.Warn("publish failed", "harbor_id", harborID, "readings", len(readings), "err", err)
-		return problem(http.StatusServiceUnavailable, "the stream is unavailable or full; nothing was stored, retry later")
+		return problem(http.StatusServiceUnavailable, "not stored: "+err.Error()+"; retry later")
 	}
 	h.m.readingsAccepted.WithLabelValues(harborID).Add(float64(len(readings)))
 	return c.JSON(http.StatusOK, Accepted{Status: "accepted", Count: len(readings)})

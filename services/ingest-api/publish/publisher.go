@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -31,13 +32,16 @@ type Publisher struct {
 	timeout  time.Duration
 	duration prometheus.Histogram
 	inFlight prometheus.Gauge
+	backlog  *backlog
 }
 
 // New returns a Publisher on the connection; timeout bounds the wait for
-// acknowledgements. Its metrics are registered on reg.
-func New(nc *nats.Conn, js jetstream.JetStream, cfg stream.Config, timeout time.Duration, reg prometheus.Registerer) *Publisher {
+// acknowledgements. Its metrics are registered on reg. Until ctx ends it
+// watches the writers' backlog, refusing readings while it is full.
+func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg stream.Config, timeout time.Duration, reg prometheus.Registerer, log *slog.Logger) *Publisher {
 	p := &Publisher{
 		nc: nc, js: js, cfg: cfg, timeout: timeout,
+		backlog: &backlog{js: js, cfg: cfg},
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "harbor_publish_duration_seconds",
 			Help:    "Time from publishing a request's readings to JetStream's acknowledgement of all of them.",
@@ -49,6 +53,7 @@ func New(nc *nats.Conn, js jetstream.JetStream, cfg stream.Config, timeout time.
 		}),
 	}
 	reg.MustRegister(p.duration, p.inFlight)
+	go p.backlog.watch(ctx, log)
 	return p
 }
 
@@ -58,6 +63,9 @@ func New(nc *nats.Conn, js jetstream.JetStream, cfg stream.Config, timeout time.
 func (p *Publisher) Publish(ctx context.Context, harborID string, readings []schema.Reading, idempotencyKey string) error {
 	if !p.nc.IsConnected() {
 		return ErrNotConnected
+	}
+	if p.backlog.full.Load() {
+		return ErrBacklogFull
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()

@@ -38,7 +38,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 	defer nc.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	pub := publish.New(nc, js, cfg.Stream, cfg.API.PublishTimeout, reg)
+	pub := publish.New(ctx, nc, js, cfg.Stream, cfg.API.PublishTimeout, reg, log)
 	router := api.New(cfg.API, api.Deps{Keys: api.NewKeys(cfg.API.APIKeys), Publisher: pub, Registry: reg, Gatherer: reg, Log: log})
 	srv := api.NewServer(cfg.API, router)
 	ln, err := net.Listen("tcp", cfg.API.ListenAddr)

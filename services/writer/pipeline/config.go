@@ -4,8 +4,6 @@ import "time"
 
 // Config holds the settings of the consume-batch-insert loop.
 type Config struct {
-	// Consumer is the durable consumer all writers share.
-	Consumer string `env:"CONSUMER_NAME" envDefault:"writers"`
 	// BatchRows: a batch is inserted once it holds this many rows...
 	BatchRows int `env:"BATCH_ROWS" envDefault:"100000"`
 	// FlushInterval: ...or once its oldest message is this old.

@@ -39,17 +39,17 @@ type Writer struct {
 // New creates (or reuses) the durable consumer and returns a Writer on it,
 // with its metrics registered on reg.
 func New(ctx context.Context, js jetstream.JetStream, streamCfg stream.Config, cfg Config, sink Sink, reg prometheus.Registerer, log *slog.Logger) (*Writer, error) {
-	cons, err := js.CreateOrUpdateConsumer(ctx, streamCfg.Name, ConsumerConfig(cfg))
+	cons, err := js.CreateOrUpdateConsumer(ctx, streamCfg.Name, ConsumerConfig(streamCfg.Consumer, cfg))
 	if err != nil {
-		return nil, fmt.Errorf("create consumer %s on stream %s: %w", cfg.Consumer, streamCfg.Name, err)
+		return nil, fmt.Errorf("create consumer %s on stream %s: %w", streamCfg.Consumer, streamCfg.Name, err)
 	}
 	return &Writer{cfg: cfg, stream: streamCfg, js: js, cons: cons, sink: sink, log: log, m: newMetrics(reg, cons)}, nil
 }
 
 // ConsumerConfig is the durable pull consumer the writers share.
-func ConsumerConfig(cfg Config) jetstream.ConsumerConfig {
+func ConsumerConfig(name string, cfg Config) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
-		Durable:       cfg.Consumer,
+		Durable:       name,
 		Description:   "Harbor writers: readings into ClickHouse",
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,

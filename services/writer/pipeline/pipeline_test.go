@@ -107,7 +107,7 @@ func (f *fixture) run(t *testing.T, s Sink) (stop func() error) {
 
 func (f *fixture) consumerInfo(t *testing.T) *jetstream.ConsumerInfo {
 	t.Helper()
-	c, err := f.js.Consumer(context.Background(), f.streamCfg.Name, f.cfg.Consumer)
+	c, err := f.js.Consumer(context.Background(), f.streamCfg.Name, f.streamCfg.Consumer)
 	if err != nil {
 		t.Fatal(err)
 	}

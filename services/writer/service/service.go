@@ -61,7 +61,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		defer srv.Close()
 		log.Info("writer probes and metrics listening", "addr", ln.Addr().String())
 	}
-	log.Info("writer running", "stream", cfg.Stream.Name, "consumer", cfg.Pipeline.Consumer)
+	log.Info("writer running", "stream", cfg.Stream.Name, "consumer", cfg.Stream.Consumer)
 	err = w.Run(ctx)
 	log.Info("writer stopped")
 	return err
