@@ -36,13 +36,16 @@ var testLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level
 // pipeline is a running Harbor: NATS, ClickHouse (unless started without),
 // one ingest API and some writers.
 type pipeline struct {
-	t      *testing.T
-	nats   *server.Server
-	ch     *devenv.ClickHouse
-	url    string // of the API
-	ingest ingest.Config
-	writer writer.Config
-	store  *store.Store // the test's own view of the table
+	t        *testing.T
+	nats     *server.Server
+	natsDir  string // the store, kept across restarts
+	natsPort int
+	ch       *devenv.ClickHouse
+	url      string // of the API
+	ingest   ingest.Config
+	writer   writer.Config
+	store    *store.Store      // the test's own view of the table
+	env      map[string]string // the settings it was started with
 }
 
 // options change the settings of a test pipeline before it starts.
@@ -54,7 +57,13 @@ type options struct {
 
 func startPipeline(t *testing.T, o options) *pipeline {
 	t.Helper()
-	p := &pipeline{t: t, nats: devenv.TestNATS(t)}
+	p := &pipeline{t: t, natsDir: t.TempDir()}
+	var err error
+	if p.natsPort, err = devenv.FreePort(); err != nil {
+		t.Fatal(err)
+	}
+	p.startNATS()
+	t.Cleanup(func() { p.nats.Shutdown() })
 	environment := map[string]string{
 		"NATS_URL":       p.nats.ClientURL(),
 		"API_KEYS":       keyA + ":" + harborA + "," + keyB + ":" + harborB,
@@ -71,6 +80,7 @@ func startPipeline(t *testing.T, o options) *pipeline {
 	for k, v := range o.environment {
 		environment[k] = v
 	}
+	p.env = environment
 	p.ingest = parseConfig[ingest.Config](t, environment)
 	p.writer = parseConfig[writer.Config](t, environment)
 
@@ -80,7 +90,6 @@ func startPipeline(t *testing.T, o options) *pipeline {
 	if o.noCH {
 		return p
 	}
-	var err error
 	p.store, err = store.Open(context.Background(), p.writer.ClickHouse, testLog)
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +99,23 @@ func startPipeline(t *testing.T, o options) *pipeline {
 		p.startWriter()
 	}
 	return p
+}
+
+// startNATS starts (or starts again) the pipeline's NATS server, with the
+// same store and port.
+func (p *pipeline) startNATS() {
+	p.t.Helper()
+	ns, err := devenv.StartNATS(p.natsDir, p.natsPort)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.nats = ns
+}
+
+// stopNATS shuts the NATS server down.
+func (p *pipeline) stopNATS() {
+	p.nats.Shutdown()
+	p.nats.WaitForShutdown()
 }
 
 func parseConfig[T any](t *testing.T, environment map[string]string) T {

@@ -1,0 +1,63 @@
+package e2e
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestNATSRestartLosesNothing stops NATS while clients post, and starts it
+// again on the same store. While it is down the API answers 503 with
+// Retry-After; it reconnects by itself; clients that retry with their
+// Idempotency-Key get every batch stored exactly once.
+func TestNATSRestartLosesNothing(t *testing.T) {
+	p := startPipeline(t, options{writers: 1})
+	start := time.Now().Add(-time.Hour)
+	const clients, batches, perBatch = 4, 30, 50
+
+	var mu sync.Mutex
+	refused := 0
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			for b := range batches {
+				id := "c" + strconv.Itoa(c) + "-b" + strconv.Itoa(b)
+				body := batchBody("ship-"+id, start, perBatch, 0)
+				for attempt := 0; ; attempt++ {
+					status, header, _ := p.post("/api/v1/ingest/ingest/"+harborA+"/batch", keyA, body, "Idempotency-Key", id)
+					if status == http.StatusOK {
+						break
+					}
+					if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" || attempt > 200 {
+						t.Errorf("batch %s: %d, Retry-After %q", id, status, header.Get("Retry-After"))
+						return
+					}
+					mu.Lock()
+					refused++
+					mu.Unlock()
+					time.Sleep(100 * time.Millisecond)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	p.stopNATS()
+	time.Sleep(1500 * time.Millisecond)
+	p.startNATS()
+	wg.Wait()
+
+	if refused == 0 {
+		t.Fatal("no request was refused while NATS was down")
+	}
+	// The Idempotency-Key kept every retried batch to one message.
+	if n := p.streamMessages(); n != clients*batches {
+		t.Fatalf("stream holds %d messages, want one per batch: %d", n, clients*batches)
+	}
+	p.waitForRows(clients*batches*perBatch, 60*time.Second)
+	if n := p.count(true, "ship_id LIKE 'ship-c%'"); n != clients*batches*perBatch {
+		t.Fatalf("%d rows, want %d", n, clients*batches*perBatch)
+	}
+}

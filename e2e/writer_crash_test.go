@@ -1,0 +1,88 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// TestKilledWriterMessagesGoToAnotherWriter SIGKILLs a writer process that
+// holds a batch it has not inserted yet. Its messages are redelivered to
+// another writer process and every accepted reading is stored exactly once.
+func TestKilledWriterMessagesGoToAnotherWriter(t *testing.T) {
+	p := startPipeline(t, options{writers: 0})
+	environment := map[string]string{}
+	for k, v := range p.env {
+		environment[k] = v
+	}
+	environment["FLUSH_INTERVAL"] = "30s" // hold the batch until killed
+	environment["ACK_WAIT"] = "2s"
+	first := startProcess(t, "writer", environment)
+
+	start := time.Now().Add(-time.Hour)
+	const batches, perBatch = 20, 500
+	for i := range batches {
+		status, _, body := p.post("/api/v1/ingest/ingest/"+harborA+"/batch", keyA, batchBody("ship-"+strconv.Itoa(i), start, perBatch, 0))
+		if status != http.StatusOK {
+			t.Fatalf("batch %d: %d %s", i, status, body)
+		}
+	}
+	cons := p.consumer()
+	waitUntil(t, "the first writer to hold every message", func() bool {
+		info, err := cons.Info(context.Background())
+		return err == nil && info.NumAckPending == batches
+	})
+	first.Process.Signal(syscall.SIGKILL)
+	first.Wait()
+	if n := p.count(false, ""); n != 0 {
+		t.Fatalf("%d rows stored before the kill, want 0 (the batch was held)", n)
+	}
+
+	environment["FLUSH_INTERVAL"] = "200ms"
+	startProcess(t, "writer", environment)
+	p.waitForRows(batches*perBatch, 60*time.Second)
+	info, err := cons.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.NumRedelivered == 0 && info.Delivered.Consumer <= batches {
+		t.Fatalf("no redelivery seen: %+v", info)
+	}
+	// Stored exactly once: no duplicate even before merges.
+	if n := p.count(false, ""); n != batches*perBatch {
+		t.Fatalf("%d rows without FINAL, want %d", n, batches*perBatch)
+	}
+}
+
+// consumer returns the writers' durable consumer.
+func (p *pipeline) consumer() jetstream.Consumer {
+	p.t.Helper()
+	nc, err := nats.Connect(p.nats.ClientURL())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	c, err := js.Consumer(context.Background(), p.ingest.Stream.Name, p.ingest.Stream.Consumer)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return c
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
