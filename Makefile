@@ -4,7 +4,11 @@
 PACKAGES := $(shell go list -m -f '{{.Dir}}/...')
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: run test deps fmt-check vet build
+# Fuzz targets run by `make test`, each for FUZZTIME.
+FUZZ_TARGETS := FuzzDecodeReading FuzzDecodeBatch FuzzDecodePayload
+FUZZTIME ?= 10s
+
+.PHONY: run test deps fmt-check vet build fuzz
 
 ## run: the whole pipeline on this machine (embedded NATS, local ClickHouse, API, writer)
 run:
@@ -13,6 +17,14 @@ run:
 ## test: gofmt check, go vet and every test (unit and integration) of every module
 test: deps fmt-check vet
 	go test $(GOTEST_FLAGS) $(PACKAGES)
+	$(MAKE) fuzz
+
+## fuzz: run each fuzz target of pkg/schema for FUZZTIME (seed corpus in pkg/schema/testdata/fuzz)
+fuzz:
+	@for f in $(FUZZ_TARGETS); do \
+		echo "go test -run='^$$' -fuzz=^$$f\$$ -fuzztime=$(FUZZTIME) ./pkg/schema/"; \
+		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) ./pkg/schema/ || exit 1; \
+	done
 
 ## deps: install ClickHouse (Debian's package) when it is missing
 deps:

@@ -61,6 +61,7 @@ func TestDecodeReadingRejects(t *testing.T) {
 		{`{"ship_id":"` + long + `","cargo_id":"c","value":1}`, "ship_id", ErrTypeLength},
 		{`{"ship_id":"a\u0000b","cargo_id":"c","value":1}`, "ship_id", ErrTypeChars},
 		{`{"ship_id":"s","cargo_id":"a\nb","value":1}`, "cargo_id", ErrTypeChars},
+		{`{"ship_id":"\ud800","cargo_id":"c","value":1}`, "ship_id", ErrTypeChars},
 		{`{"time":1700000000,"ship_id":"s","cargo_id":"c","value":1}`, "time", ErrTypeType},
 		{`{"time":"2026-11-25T10:00:00","ship_id":"s","cargo_id":"c","value":1}`, "time", ErrTypeTime},
 		{`{"time":"2026-11-25","ship_id":"s","cargo_id":"c","value":1}`, "time", ErrTypeTime},

@@ -100,8 +100,10 @@ func (v *validator) id(index, field string, raw json.RawMessage) string {
 		return ""
 	}
 	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			v.fail(index, field, ErrTypeChars, field+" must be printable text without control characters")
+		// U+FFFD is what a lone surrogate escape (\ud800) decodes to: the id
+		// the client meant is lost, so it is refused rather than stored.
+		if !unicode.IsPrint(r) || r == utf8.RuneError {
+			v.fail(index, field, ErrTypeChars, field+" must be printable text without control characters or U+FFFD")
 			return ""
 		}
 	}
