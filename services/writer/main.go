@@ -1,13 +1,29 @@
 // Command writer moves readings from NATS JetStream into ClickHouse. Run as
 // many as you like: they share one durable consumer. Settings come from the
 // environment; see the README for the list.
+//
+//	writer                       run
+//	writer dead-letter list      list messages that could not be decoded
+//	writer dead-letter republish put them back on the stream
 package main
 
 import (
+	"context"
+	"log/slog"
+	"os"
+
 	"github.com/harbor-ingest/harbor/pkg/app"
+	"github.com/harbor-ingest/harbor/pkg/stream"
+	"github.com/harbor-ingest/harbor/services/writer/deadletter"
 	"github.com/harbor-ingest/harbor/services/writer/service"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "dead-letter" {
+		app.Main("writer dead-letter", func(ctx context.Context, cfg stream.Config, log *slog.Logger) error {
+			return deadletter.Command(ctx, cfg, os.Args[2:], os.Stdout, log)
+		})
+		return
+	}
 	app.Main("writer", service.Run)
 }

@@ -1,0 +1,72 @@
+package deadletter
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/stream"
+	"github.com/harbor-ingest/harbor/services/writer/pipeline"
+	"github.com/nats-io/nats.go"
+)
+
+func TestListAndRepublish(t *testing.T) {
+	ns := devenv.TestNATS(t)
+	cfg, err := env.ParseAsWithOptions[stream.Config](env.Options{Environment: map[string]string{"NATS_URL": ns.ClientURL()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	nc, js, err := stream.Open(ctx, cfg, "test", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	dead := &nats.Msg{Subject: cfg.DeadLetterSubject("fleet"), Data: []byte{9, 9}, Header: nats.Header{
+		pipeline.HeaderReason:         []string{"bad payload: unknown format version 9"},
+		pipeline.HeaderSubject:        []string{cfg.Subject("fleet")},
+		pipeline.HeaderStreamSequence: []string{"41"},
+	}}
+	if _, err := js.PublishMsg(ctx, dead); err != nil {
+		t.Fatal(err)
+	}
+
+	var out bytes.Buffer
+	if err := Command(ctx, cfg, []string{"list"}, &out, log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "unknown format version 9") || !strings.Contains(out.String(), cfg.Subject("fleet")) {
+		t.Fatalf("list:\n%s", out.String())
+	}
+	out.Reset()
+	if err := Command(ctx, cfg, []string{"list", "-json"}, &out, log); err != nil {
+		t.Fatal(err)
+	}
+	var entries []Entry
+	if err := json.Unmarshal(out.Bytes(), &entries); err != nil || len(entries) != 1 || entries[0].Sequence != 1 || entries[0].OriginalSeq != "41" || entries[0].Bytes != 2 {
+		t.Fatalf("list -json: %s (%v)", out.String(), err)
+	}
+
+	out.Reset()
+	if err := Command(ctx, cfg, []string{"republish", "1"}, &out, log); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := js.Stream(ctx, cfg.Name)
+	msg, err := s.GetLastMsgForSubject(ctx, cfg.Subject("fleet"))
+	if err != nil || !bytes.Equal(msg.Data, []byte{9, 9}) {
+		t.Fatalf("republished message: %v, %v", msg, err)
+	}
+	if entries, err := List(ctx, js, cfg, 10); err != nil || len(entries) != 0 {
+		t.Fatalf("after republish the dead-letter stream lists %d (%v)", len(entries), err)
+	}
+	if err := Command(ctx, cfg, []string{"republish", "7"}, &out, log); err == nil || !strings.Contains(err.Error(), "7") {
+		t.Fatalf("republishing a missing sequence: %v", err)
+	}
+}
