@@ -11,6 +11,18 @@ type Config struct {
 	// URL is the NATS server, or a comma-separated list of the servers of a
 	// cluster.
 	URL string `env:"NATS_URL" envDefault:"nats://127.0.0.1:4222"`
+	// CredsFile is a NATS credentials file (JWT and NKey), for servers
+	// with decentralized auth.
+	CredsFile string `env:"NATS_CREDS_FILE"`
+	// User and Password, for servers with plain user auth.
+	User     string `env:"NATS_USER"`
+	Password string `env:"NATS_PASSWORD"`
+	// TLSCAFile verifies the server's certificate (a tls:// URL or a
+	// server that requires TLS); TLSCertFile and TLSKeyFile are the client's
+	// certificate for servers that verify clients.
+	TLSCAFile   string `env:"NATS_TLS_CA_FILE"`
+	TLSCertFile string `env:"NATS_TLS_CERT_FILE"`
+	TLSKeyFile  string `env:"NATS_TLS_KEY_FILE"`
 	// Name of the stream that carries readings.
 	Name string `env:"STREAM_NAME" envDefault:"TELEMETRY"`
 	// SubjectPrefix: readings of harbor H are published on "<prefix>.H".

@@ -10,6 +10,10 @@ import (
 type Config struct {
 	// ListenAddr is the address the API listens on.
 	ListenAddr string `env:"LISTEN_ADDR" envDefault:":8080"`
+	// TLSCertFile and TLSKeyFile, when both are set, make the API serve
+	// HTTPS only.
+	TLSCertFile string `env:"TLS_CERT_FILE"`
+	TLSKeyFile  string `env:"TLS_KEY_FILE"`
 	// APIKeys maps each API key to the harbor it opens: "key1:harbor-a,key2:harbor-b".
 	APIKeys map[string]string `env:"API_KEYS"`
 	// MaxBodyBytes caps a request body, after gzip decompression too (413 past it).

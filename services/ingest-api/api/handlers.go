@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -29,7 +28,6 @@ type Accepted struct {
 type handlers struct {
 	cfg Config
 	pub Publisher
-	log *slog.Logger
 	m   *metrics
 }
 
@@ -64,7 +62,7 @@ func (h *handlers) publish(c echo.Context, readings []schema.Reading) error {
 	}
 	harborID := c.Get(ctxHarborID).(string)
 	if err := h.pub.Publish(c.Request().Context(), harborID, readings, idem); err != nil {
-		h.log.Warn("publish failed", "harbor_id", harborID, "readings", len(readings), "err", err)
+		logger(c).Warn("publish failed", "harbor_id", harborID, "readings", len(readings), "err", err)
 		return problem(http.StatusServiceUnavailable, "not stored: "+err.Error()+"; retry later")
 	}
 	h.m.readingsAccepted.WithLabelValues(harborID).Add(float64(len(readings)))

@@ -25,9 +25,9 @@ func New(cfg Config, d Deps) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(retryAfterSeconds(cfg.RetryAfter.Seconds()), d.Log)
 	m := newMetrics(d.Registry)
-	e.Use(m.middleware)
+	e.Use(requestLog(d.Log), m.middleware)
 
-	h := &handlers{cfg: cfg, pub: d.Publisher, log: d.Log, m: m}
+	h := &handlers{cfg: cfg, pub: d.Publisher, m: m}
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))

@@ -51,7 +51,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 	}
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if cfg.API.TLSCertFile != "" {
+			served <- srv.ServeTLS(ln, cfg.API.TLSCertFile, cfg.API.TLSKeyFile)
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve HTTP: %w", err)

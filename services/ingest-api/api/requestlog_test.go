@@ -1,0 +1,65 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/schema"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// failingPublisher refuses everything, as a NATS outage would.
+type failingPublisher struct{}
+
+func (failingPublisher) Publish(context.Context, string, []schema.Reading, string) error {
+	return errors.New("nats: no servers available")
+}
+func (failingPublisher) Ready(context.Context) error { return nil }
+
+func TestLogsCarryRequestIDAndKeyPrefixButNeverTheKey(t *testing.T) {
+	const key = "hb_0123456789abcdef-secret"
+	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	e := New(cfg, Deps{
+		Keys:      NewKeys(map[string]string{key: "fleet"}),
+		Publisher: failingPublisher{},
+		Registry:  reg, Gatherer: reg,
+		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	for _, k := range []string{key, key + "-wrong"} {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/ingest/ingest/fleet", strings.NewReader(`{"ship_id":"s","cargo_id":"c","value":1}`))
+		req.Header.Set("X-API-Key", k)
+		req.Header.Set("X-Request-Id", "req-42")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Header().Get("X-Request-Id") != "req-42" {
+			t.Errorf("X-Request-Id not echoed: %q", rec.Header().Get("X-Request-Id"))
+		}
+	}
+	out := logs.String()
+	if strings.Contains(out, "0123456789") {
+		t.Fatalf("a key is in the logs:\n%s", out)
+	}
+	for _, want := range []string{`"key_prefix":"hb_012…"`, `"request_id":"req-42"`, `"msg":"publish failed"`, `"status":503`, `"status":401`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("logs lack %s:\n%s", want, out)
+		}
+	}
+	// Every line of a request carries its id.
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if !strings.Contains(line, `"request_id":"req-42"`) {
+			t.Errorf("log line without the request id: %s", line)
+		}
+	}
+}
