@@ -173,7 +173,13 @@ func runService(t *testing.T, run func(ctx context.Context, listening func(strin
 // post sends a request to the API and returns the status, the headers and the body.
 func (p *pipeline) post(path, key string, body []byte, headers ...string) (int, http.Header, []byte) {
 	p.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, p.url+path, bytes.NewReader(body))
+	return p.postTo(p.url, path, key, body, headers...)
+}
+
+// postTo is post to the API at baseURL.
+func (p *pipeline) postTo(baseURL, path, key string, body []byte, headers ...string) (int, http.Header, []byte) {
+	p.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, baseURL+path, bytes.NewReader(body))
 	if err != nil {
 		p.t.Fatal(err)
 	}

@@ -205,3 +205,44 @@ func TestWriterDeadLettersUndecodableMessages(t *testing.T) {
 		return info.NumAckPending == 0 && info.AckFloor.Stream == 2
 	})
 }
+
+// slowSink takes its time over every insert, as an overloaded ClickHouse.
+type slowSink struct {
+	sink
+	delay   time.Duration
+	maxRows int
+}
+
+func (s *slowSink) Insert(ctx context.Context, c *schema.Columns) error {
+	time.Sleep(s.delay)
+	s.mu.Lock()
+	s.maxRows = max(s.maxRows, c.Len())
+	s.mu.Unlock()
+	return s.sink.Insert(ctx, c)
+}
+
+// TestSlowClickHouseIsBackpressuredByMaxAckPending: with a slow sink the
+// writer holds no more than MAX_ACK_PENDING messages; the rest waits in the
+// stream instead of in the writer's memory.
+func TestSlowClickHouseIsBackpressuredByMaxAckPending(t *testing.T) {
+	f := newFixture(t, map[string]string{"MAX_ACK_PENDING": "4", "FLUSH_INTERVAL": "20ms", "BATCH_ROWS": "100000"})
+	s := &slowSink{delay: 50 * time.Millisecond}
+	f.run(t, s)
+	const messages, rows = 40, 100
+	for i := range messages {
+		f.publish(t, "h", schema.EncodePayloads(readings(rows, "ship-"+string(rune('a'+i%26))), 1<<20)[0])
+	}
+	maxAckPending := 0
+	waitFor(t, "every row inserted", func() bool {
+		info := f.consumerInfo(t)
+		maxAckPending = max(maxAckPending, info.NumAckPending)
+		n, _ := s.snapshot()
+		return n == messages*rows
+	})
+	if maxAckPending > 4 {
+		t.Fatalf("%d messages were unacknowledged at once, more than MAX_ACK_PENDING 4", maxAckPending)
+	}
+	if s.maxRows > 4*rows {
+		t.Fatalf("an insert of %d rows: the writer held more than 4 messages", s.maxRows)
+	}
+}
