@@ -8,7 +8,7 @@ GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 FUZZ_TARGETS := FuzzDecodeReading FuzzDecodeBatch FuzzDecodePayload
 FUZZTIME ?= 10s
 
-.PHONY: run test deps fmt-check vet build fuzz
+.PHONY: run test deps fmt-check vet build fuzz chaos
 
 ## run: the whole pipeline on this machine (embedded NATS, local ClickHouse, API, writer)
 run:
@@ -18,6 +18,11 @@ run:
 test: deps fmt-check vet
 	go test $(GOTEST_FLAGS) $(PACKAGES)
 	$(MAKE) fuzz
+
+## chaos: 3 minutes of posting while writers, ClickHouse and NATS are killed at random; then accepted == stored
+CHAOS_DURATION ?= 3m
+chaos: deps
+	CHAOS_DURATION=$(CHAOS_DURATION) go test -count=1 -timeout 30m -run '^TestChaos$$' -v ./e2e/
 
 ## fuzz: run each fuzz target of pkg/schema for FUZZTIME (seed corpus in pkg/schema/testdata/fuzz)
 fuzz:

@@ -23,10 +23,14 @@ func binary(t *testing.T, name string) string {
 		if binErr != nil {
 			return
 		}
-		for _, svc := range []string{"writer", "ingest-api"} {
-			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, svc), "github.com/harbor-ingest/harbor/services/"+svc)
+		for name, pkg := range map[string]string{
+			"writer":      "github.com/harbor-ingest/harbor/services/writer",
+			"ingest-api":  "github.com/harbor-ingest/harbor/services/ingest-api",
+			"nats-server": "github.com/nats-io/nats-server/v2",
+		} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, name), pkg)
 			if out, err := cmd.CombinedOutput(); err != nil {
-				binErr = &buildError{svc, err, out}
+				binErr = &buildError{name, err, out}
 				return
 			}
 		}
@@ -47,11 +51,11 @@ func (e *buildError) Error() string {
 	return "build " + e.name + ": " + e.err.Error() + "\n" + string(e.out)
 }
 
-// startProcess runs a service binary with the given settings; it is killed
-// when the test ends if it still runs.
-func startProcess(t *testing.T, name string, environment map[string]string) *exec.Cmd {
+// startProcess runs a binary with the given settings and arguments; it is
+// killed when the test ends if it still runs.
+func startProcess(t *testing.T, name string, environment map[string]string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(binary(t, name))
+	cmd := exec.Command(binary(t, name), args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "LOG_FORMAT=text", "LOG_LEVEL=warn"}
 	for k, v := range environment {
 		cmd.Env = append(cmd.Env, k+"="+v)
