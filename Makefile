@@ -5,7 +5,7 @@ PACKAGES := $(shell go list -m -f '{{.Dir}}/...')
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
 # Fuzz targets run by `make test`, each for FUZZTIME.
-FUZZ_TARGETS := FuzzDecodeReading FuzzDecodeBatch FuzzDecodePayload
+FUZZ_TARGETS := FuzzDecodeReading FuzzDecodeBatch FuzzDecodePayload FuzzParseTime
 FUZZTIME ?= 10s
 
 .PHONY: run test deps fmt-check vet build fuzz chaos

@@ -2,34 +2,30 @@ package schema
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 	"unicode/utf8"
 )
 
-// rawReading holds the fields of one JSON reading before validation. Unknown
-// fields are ignored; a field given twice takes its last value.
-type rawReading struct {
-	Time    json.RawMessage `json:"time"`
-	ShipID  json.RawMessage `json:"ship_id"`
-	CargoID json.RawMessage `json:"cargo_id"`
-	Value   json.RawMessage `json:"value"`
-}
-
 // DecodeReading parses and validates the body of the single-reading endpoint:
 // one JSON object. now is the receive time, used when the reading has none.
+//
+// Fields are matched by their exact names; unknown fields are ignored, and a
+// field given twice keeps its last value.
 func DecodeReading(body []byte, now time.Time, lim Limits) (Reading, error) {
 	if err := checkJSON(body, '{', "a JSON object"); err != nil {
 		return Reading{}, err
 	}
-	var raw rawReading
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return Reading{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	s := scanner{b: body}
+	var raw jsonReading
+	if err := s.object(&raw); err != nil {
+		return Reading{}, err
+	}
+	if err := s.end(); err != nil {
+		return Reading{}, err
 	}
 	v := newValidator(lim, now)
-	r := v.reading("", &raw)
+	r := v.reading(-1, &raw)
 	return r, v.err()
 }
 
@@ -40,36 +36,52 @@ func DecodeBatch(body []byte, now time.Time, lim Limits, maxLen int) ([]Reading,
 	if err := checkJSON(body, '[', "a JSON array of readings"); err != nil {
 		return nil, err
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(body, &items); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	switch {
-	case len(items) == 0:
-		return nil, ErrEmptyBatch
-	case len(items) > maxLen:
-		return nil, &TooLongError{Len: len(items), Max: maxLen}
-	}
+	s := scanner{b: body}
+	s.i = bytes.IndexByte(body, '[') + 1
 	v := newValidator(lim, now)
-	readings := make([]Reading, len(items))
-	for i, item := range items {
-		index := "[" + strconv.Itoa(i) + "]"
-		if item[0] != '{' {
-			v.fail(index, "", ErrTypeType, "each reading must be a JSON object")
-			continue
+	readings := make([]Reading, 0, min(maxLen, estimateLen(body)))
+	if s.peek() == ']' {
+		s.i++
+	} else {
+		for i := 0; ; i++ {
+			if i == maxLen {
+				return nil, &TooLongError{Len: maxLen + s.countRest(), Max: maxLen}
+			}
+			var raw jsonReading
+			if s.peek() == '{' {
+				if err := s.object(&raw); err != nil {
+					return nil, err
+				}
+				readings = append(readings, v.reading(i, &raw))
+			} else {
+				if err := s.value(nil, 0); err != nil {
+					return nil, err
+				}
+				v.fail(i, "", ErrTypeType, "each reading must be a JSON object")
+			}
+			if c := s.peek(); c == ']' {
+				s.i++
+				break
+			} else if c != ',' {
+				return nil, s.malformed("expected ',' or ']' after a reading")
+			}
+			s.i++
 		}
-		var raw rawReading
-		if err := json.Unmarshal(item, &raw); err != nil {
-			v.fail(index, "", ErrTypeType, err.Error())
-			continue
-		}
-		readings[i] = v.reading(index, &raw)
+	}
+	if err := s.end(); err != nil {
+		return nil, err
+	}
+	if len(readings) == 0 && v.count == 0 {
+		return nil, ErrEmptyBatch
 	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	return readings, nil
 }
+
+// estimateLen guesses a batch's length from its size, to size the result.
+func estimateLen(body []byte) int { return len(body)/64 + 1 }
 
 // checkJSON rejects, with a clear message, bodies that cannot be the JSON
 // value the endpoint wants, before any decoding work is spent on them.
