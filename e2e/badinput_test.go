@@ -54,7 +54,7 @@ func TestBadInputIsRefusedAndStoresNothing(t *testing.T) {
 		locs    []string // the details' locations, joined with "."
 	}{
 		{"no key", single, "", []byte(one), nil, 401, "X-API-Key", nil},
-		{"unknown key", single, "nope", []byte(one), nil, 401, "unknown API key", nil},
+		{"unknown key", single, "nope", []byte(one), nil, 401, "unknown or revoked API key", nil},
 		{"key of another harbor", "/api/v1/ingest/ingest/" + harborB, keyA, []byte(one), nil, 403, "does not open harbor", nil},
 		{"bad harbor id", "/api/v1/ingest/ingest/bad.harbor", keyA, []byte(one), nil, 400, "harbor_id", nil},
 		{"wrong content type", single, keyA, []byte(one), []string{"Content-Type", "text/plain"}, 415, "application/json", nil},

@@ -84,9 +84,7 @@ func startPipeline(t *testing.T, o options) *pipeline {
 	p.ingest = parseConfig[ingest.Config](t, environment)
 	p.writer = parseConfig[writer.Config](t, environment)
 
-	p.url = "http://" + runService(t, func(ctx context.Context, listening func(string)) error {
-		return ingest.Run(ctx, p.ingest, testLog, listening)
-	}).addr
+	p.url = p.startAPI()
 	if o.noCH {
 		return p
 	}
@@ -125,6 +123,13 @@ func parseConfig[T any](t *testing.T, environment map[string]string) T {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// startAPI starts one more ingest API replica and returns its URL.
+func (p *pipeline) startAPI() string {
+	return "http://" + runService(p.t, func(ctx context.Context, listening func(string)) error {
+		return ingest.Run(ctx, p.ingest, testLog, listening)
+	}).addr
 }
 
 // startWriter starts one more writer; it stops when the test ends, or

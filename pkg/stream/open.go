@@ -19,14 +19,23 @@ func Open(ctx context.Context, cfg Config, name string, log *slog.Logger, opts .
 	if err != nil {
 		return nil, nil, err
 	}
-	js, err := jetstream.New(nc, opts...)
+	js, err := JetStream(nc, opts...)
 	if err != nil {
 		nc.Close()
-		return nil, nil, fmt.Errorf("open JetStream: %w", err)
+		return nil, nil, err
 	}
 	if _, err := Ensure(ctx, js, cfg); err != nil {
 		nc.Close()
 		return nil, nil, err
 	}
 	return nc, js, nil
+}
+
+// JetStream opens JetStream on a connection.
+func JetStream(nc *nats.Conn, opts ...jetstream.JetStreamOpt) (jetstream.JetStream, error) {
+	js, err := jetstream.New(nc, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("open JetStream: %w", err)
+	}
+	return js, nil
 }

@@ -11,7 +11,6 @@ require (
 	github.com/mattn/go-isatty v0.0.22 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
-	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
@@ -29,9 +28,12 @@ require (
 	github.com/harbor-ingest/harbor/pkg/app v0.0.0-00010101000000-000000000000
 	github.com/harbor-ingest/harbor/pkg/schema v0.0.0
 	github.com/harbor-ingest/harbor/pkg/stream v0.0.0
+	github.com/harbor-ingest/harbor/pkg/tenant v0.0.0-00010101000000-000000000000
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/nats-io/nats.go v1.55.0
+	github.com/nats-io/nuid v1.0.1
 	github.com/prometheus/client_golang v1.25.0
+	golang.org/x/time v0.16.0
 )
 
 replace (
@@ -39,5 +41,6 @@ replace (
 	github.com/harbor-ingest/harbor/pkg/devenv => ../../pkg/devenv
 	github.com/harbor-ingest/harbor/pkg/schema => ../../pkg/schema
 	github.com/harbor-ingest/harbor/pkg/stream => ../../pkg/stream
+	github.com/harbor-ingest/harbor/pkg/tenant => ../../pkg/tenant
 	github.com/harbor-ingest/harbor/services/writer => ../../services/writer
 )

@@ -17,7 +17,8 @@ type Config struct {
 	NATSPort int `env:"LOCAL_NATS_PORT" envDefault:"4222"`
 	// ClickHousePort is the native port of the ClickHouse server it starts.
 	ClickHousePort int `env:"LOCAL_CLICKHOUSE_PORT" envDefault:"19000"`
-	// DemoHarbor is the harbor of the demo key made when API_KEYS is unset.
+	// DemoHarbor is the harbor made, with a key, on the first run when
+	// API_KEYS is unset.
 	DemoHarbor string `env:"LOCAL_DEMO_HARBOR" envDefault:"demo"`
 
 	Ingest ingest.Config

@@ -2,8 +2,6 @@ package local
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/stream"
+	"github.com/harbor-ingest/harbor/pkg/tenant"
 	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
 	writer "github.com/harbor-ingest/harbor/services/writer/service"
 )
@@ -45,10 +45,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	key := ""
 	if !cfg.ExternalKeys {
 		var err error
-		if key, err = demoKey(cfg.DataDir); err != nil {
+		if key, err = demoKey(ctx, cfg, log); err != nil {
 			return err
 		}
-		cfg.Ingest.API.APIKeys = map[string]string{key: cfg.DemoHarbor}
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -82,19 +81,38 @@ func startClickHouse(ctx context.Context, cfg Config, log *slog.Logger) (*devenv
 	return ch, nil
 }
 
-// demoKey returns the key kept in the data directory, making one on the
-// first run.
-func demoKey(dir string) (string, error) {
-	path := filepath.Join(dir, "demo-api-key")
-	if b, err := os.ReadFile(path); err == nil {
-		return strings.TrimSpace(string(b)), nil
-	}
-	raw := make([]byte, 24)
-	if _, err := rand.Read(raw); err != nil {
+// demoKey returns the secret of the demo harbor's key, kept in the data
+// directory, making the harbor and the key on the first run.
+func demoKey(ctx context.Context, cfg Config, log *slog.Logger) (string, error) {
+	nc, err := stream.Connect(cfg.Ingest.Stream, "harbor-local", log)
+	if err != nil {
 		return "", err
 	}
-	key := "hb_" + hex.EncodeToString(raw)
-	return key, os.WriteFile(path, []byte(key+"\n"), 0o600)
+	defer nc.Close()
+	js, err := stream.JetStream(nc)
+	if err != nil {
+		return "", err
+	}
+	store, err := tenant.Open(ctx, js, cfg.Ingest.TenantsBucket, cfg.Ingest.Stream.Replicas)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(cfg.DataDir, "demo-api-key")
+	if b, err := os.ReadFile(path); err == nil {
+		secret := strings.TrimSpace(string(b))
+		if _, err := store.KeyOf(ctx, secret); err == nil {
+			return secret, nil
+		}
+	}
+	if _, err := store.CreateHarbor(ctx, tenant.Harbor{ID: cfg.DemoHarbor, Name: "Demo fleet"}); err != nil && !errors.Is(err, tenant.ErrHarborExists) {
+		return "", err
+	}
+	secret, _, err := store.CreateKey(ctx, cfg.DemoHarbor, []string{tenant.ScopeWrite, tenant.ScopeRead})
+	if err != nil {
+		return "", err
+	}
+	log.Info("demo harbor and key created", "harbor_id", cfg.DemoHarbor, "key_file", path)
+	return secret, os.WriteFile(path, []byte(secret+"\n"), 0o600)
 }
 
 func printUsage(out io.Writer, cfg Config, addr, key string) {

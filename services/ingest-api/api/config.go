@@ -30,6 +30,16 @@ type Config struct {
 	ReadTimeout       time.Duration `env:"READ_TIMEOUT" envDefault:"30s"`
 	WriteTimeout      time.Duration `env:"WRITE_TIMEOUT" envDefault:"30s"`
 	IdleTimeout       time.Duration `env:"IDLE_TIMEOUT" envDefault:"120s"`
+	// DefaultReadingsPerSecond and DefaultRequestsPerSecond limit each
+	// harbor that has no limits of its own (0: no limit), across all
+	// replicas together.
+	DefaultReadingsPerSecond float64 `env:"DEFAULT_READINGS_PER_SECOND" envDefault:"0"`
+	DefaultRequestsPerSecond float64 `env:"DEFAULT_REQUESTS_PER_SECOND" envDefault:"0"`
+	// RateBurst is how many seconds of its rate a harbor may send at once.
+	RateBurst time.Duration `env:"RATE_BURST" envDefault:"1s"`
+	// AdminToken turns on the admin API (/api/v1/admin/...), which wants it
+	// as "Authorization: Bearer <token>". Empty: no admin API.
+	AdminToken string `env:"ADMIN_TOKEN"`
 	// Limits are the validation rules of a reading.
 	Limits schema.Limits
 }

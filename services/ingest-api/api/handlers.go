@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/schema"
+	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/labstack/echo/v4"
 )
 
@@ -26,9 +27,11 @@ type Accepted struct {
 }
 
 type handlers struct {
-	cfg Config
-	pub Publisher
-	m   *metrics
+	cfg     Config
+	pub     Publisher
+	harbors Harbors
+	limiter *limit.Limiter
+	m       *metrics
 }
 
 func (h *handlers) ingestOne(c echo.Context) error {
@@ -48,7 +51,8 @@ func (h *handlers) ingestBatch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	readings, err := schema.DecodeBatch(body, time.Now(), h.cfg.Limits, h.cfg.MaxBatchLen)
+	_, maxLen := h.harborLimits(c.Get(ctxHarborID).(string))
+	readings, err := schema.DecodeBatch(body, time.Now(), h.cfg.Limits, maxLen)
 	if err != nil {
 		return decodeProblem(err)
 	}
@@ -61,6 +65,9 @@ func (h *handlers) publish(c echo.Context, readings []schema.Reading) error {
 		return problem(http.StatusBadRequest, "Idempotency-Key must be at most 128 printable ASCII characters")
 	}
 	harborID := c.Get(ctxHarborID).(string)
+	if err := h.rateLimit(c, harborID, len(readings)); err != nil {
+		return err
+	}
 	if err := h.pub.Publish(c.Request().Context(), harborID, readings, idem); err != nil {
 		logger(c).Warn("publish failed", "harbor_id", harborID, "readings", len(readings), "err", err)
 		return problem(http.StatusServiceUnavailable, "not stored: "+err.Error()+"; retry later")

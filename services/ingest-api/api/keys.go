@@ -3,10 +3,31 @@ package api
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+
+	"github.com/harbor-ingest/harbor/pkg/tenant"
 )
 
-// Keys knows which harbor each API key opens. It keeps only SHA-256 hashes of
-// the keys: a lookup hashes the presented key and finds the hash, so the time
+// Authenticator finds the key a secret belongs to.
+type Authenticator interface {
+	Authenticate(secret string) (tenant.Key, bool)
+}
+
+// AnyOf authenticates with the first of its authenticators that knows the
+// secret: static keys from configuration, then the managed ones.
+type AnyOf []Authenticator
+
+// Authenticate implements Authenticator.
+func (a AnyOf) Authenticate(secret string) (tenant.Key, bool) {
+	for _, auth := range a {
+		if k, ok := auth.Authenticate(secret); ok {
+			return k, true
+		}
+	}
+	return tenant.Key{}, false
+}
+
+// Keys are the static keys of the API_KEYS setting, each opening one harbor
+// with both scopes. It keeps only SHA-256 hashes of the keys: a lookup hashes the presented key and finds the hash, so the time
 // it takes says nothing about how much of a key was right, and the final
 // comparison is constant-time as well.
 type Keys struct {
@@ -28,12 +49,12 @@ func NewKeys(keyToHarbor map[string]string) *Keys {
 	return k
 }
 
-// Harbor returns the harbor the key opens, and false for an unknown key.
-func (k *Keys) Harbor(key string) (string, bool) {
+// Authenticate implements Authenticator.
+func (k *Keys) Authenticate(key string) (tenant.Key, bool) {
 	h := sha256.Sum256([]byte(key))
 	e, ok := k.byHash[h]
 	if !ok || subtle.ConstantTimeCompare(e.hash[:], h[:]) != 1 {
-		return "", false
+		return tenant.Key{}, false
 	}
-	return e.harborID, true
+	return tenant.Key{ID: "static", HarborID: e.harborID, Scopes: []string{tenant.ScopeWrite, tenant.ScopeRead}}, true
 }

@@ -9,9 +9,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/schema"
+	"github.com/harbor-ingest/harbor/pkg/tenant"
+	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -23,6 +26,11 @@ func (failingPublisher) Publish(context.Context, string, []schema.Reading, strin
 }
 func (failingPublisher) Ready(context.Context) error { return nil }
 
+// noHarbors has no managed harbors: only static keys.
+type noHarbors struct{}
+
+func (noHarbors) Harbor(string) (tenant.Harbor, bool) { return tenant.Harbor{}, false }
+
 func TestLogsCarryRequestIDAndKeyPrefixButNeverTheKey(t *testing.T) {
 	const key = "hb_0123456789abcdef-secret"
 	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
@@ -32,7 +40,9 @@ func TestLogsCarryRequestIDAndKeyPrefixButNeverTheKey(t *testing.T) {
 	var logs bytes.Buffer
 	reg := prometheus.NewRegistry()
 	e := New(cfg, Deps{
-		Keys:      NewKeys(map[string]string{key: "fleet"}),
+		Auth:      NewKeys(map[string]string{key: "fleet"}),
+		Harbors:   noHarbors{},
+		Limiter:   limit.New(time.Second, func() int { return 1 }),
 		Publisher: failingPublisher{},
 		Registry:  reg, Gatherer: reg,
 		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/harbor-ingest/harbor/pkg/tenant"
+	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -11,8 +13,12 @@ import (
 
 // Deps are what the API works with.
 type Deps struct {
-	Keys      *Keys
+	Auth      Authenticator
+	Harbors   Harbors
+	Limiter   *limit.Limiter
 	Publisher Publisher
+	// Store backs the admin API (on when cfg.AdminToken is set).
+	Store *tenant.Store
 	// Metrics are registered on Registry and served from Gatherer.
 	Registry prometheus.Registerer
 	Gatherer prometheus.Gatherer
@@ -27,12 +33,15 @@ func New(cfg Config, d Deps) *echo.Echo {
 	m := newMetrics(d.Registry)
 	e.Use(requestLog(d.Log), m.middleware)
 
-	h := &handlers{cfg: cfg, pub: d.Publisher, m: m}
+	h := &handlers{cfg: cfg, pub: d.Publisher, harbors: d.Harbors, limiter: d.Limiter, m: m}
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
 
-	auth := authorize(d.Keys)
+	if cfg.AdminToken != "" && d.Store != nil {
+		adminRoutes(e, cfg.AdminToken, d.Store)
+	}
+	auth := authorize(d.Auth, tenant.ScopeWrite)
 	for _, prefix := range []string{"/api/v1/ingest/ingest/:harbor_id", "/api/v2/ingest/:harbor_id"} {
 		e.POST(prefix, h.ingestOne, auth)
 		e.POST(prefix+"/batch", h.ingestBatch, auth)

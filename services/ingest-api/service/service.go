@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/stream"
+	"github.com/harbor-ingest/harbor/pkg/tenant"
 	"github.com/harbor-ingest/harbor/services/ingest-api/api"
+	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/harbor-ingest/harbor/services/ingest-api/publish"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +25,12 @@ import (
 type Config struct {
 	API    api.Config
 	Stream stream.Config
+	// TenantsBucket holds the harbors and keys that harborctl manages.
+	TenantsBucket string `env:"TENANTS_BUCKET" envDefault:"harbor_tenants"`
+	// ReplicasBucket holds one heartbeat per live replica; ReplicaTTL is how
+	// long a replica that stopped beating still counts.
+	ReplicasBucket string        `env:"REPLICAS_BUCKET" envDefault:"harbor_replicas"`
+	ReplicaTTL     time.Duration `env:"REPLICA_TTL" envDefault:"4s"`
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
 }
@@ -36,10 +44,30 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 		return err
 	}
 	defer nc.Close()
+	tenants, err := tenant.Open(ctx, js, cfg.TenantsBucket, cfg.Stream.Replicas)
+	if err != nil {
+		return err
+	}
+	cache, err := tenants.Watch(ctx)
+	if err != nil {
+		return err
+	}
+	replicas, err := limit.JoinReplicas(ctx, js, cfg.ReplicasBucket, cfg.ReplicaTTL, log)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pub := publish.New(ctx, nc, js, cfg.Stream, cfg.API.PublishTimeout, reg, log)
-	router := api.New(cfg.API, api.Deps{Keys: api.NewKeys(cfg.API.APIKeys), Publisher: pub, Registry: reg, Gatherer: reg, Log: log})
+	router := api.New(cfg.API, api.Deps{
+		Auth:      api.AnyOf{api.NewKeys(cfg.API.APIKeys), cache},
+		Harbors:   cache,
+		Limiter:   limit.New(cfg.API.RateBurst, replicas.Count),
+		Publisher: pub,
+		Store:     tenants,
+		Registry:  reg, Gatherer: reg,
+		Log: log,
+	})
 	srv := api.NewServer(cfg.API, router)
 	ln, err := net.Listen("tcp", cfg.API.ListenAddr)
 	if err != nil {
