@@ -218,7 +218,8 @@ type row struct {
 func (p *pipeline) rows() []row {
 	p.t.Helper()
 	tb := p.store.Table()
-	q := fmt.Sprintf("SELECT harbor_id, ship_id, cargo_id, %s, value FROM %s FINAL ORDER BY harbor_id, ship_id, cargo_id, 4",
+	// Old servers take ORDER BY 4 for a constant, not a position: name it.
+	q := fmt.Sprintf("SELECT harbor_id, ship_id, cargo_id, %[1]s AS ms, value FROM %[2]s FINAL ORDER BY harbor_id, ship_id, cargo_id, ms",
 		tb.TimeMillisSQL(), tb.FullName())
 	res, err := p.store.Conn().Query(context.Background(), q)
 	if err != nil {

@@ -3,6 +3,7 @@
 // environment; see the README for the list.
 //
 //	writer                       run
+//	writer replay -from T ...    replay a window of the stream (backfill)
 //	writer dead-letter list      list messages that could not be decoded
 //	writer dead-letter republish put them back on the stream
 package main
@@ -15,15 +16,25 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/app"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/writer/deadletter"
+	"github.com/harbor-ingest/harbor/services/writer/replay"
 	"github.com/harbor-ingest/harbor/services/writer/service"
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "dead-letter" {
+	sub := ""
+	if len(os.Args) > 1 {
+		sub = os.Args[1]
+	}
+	switch sub {
+	case "dead-letter":
 		app.Main("writer dead-letter", func(ctx context.Context, cfg stream.Config, log *slog.Logger) error {
 			return deadletter.Command(ctx, cfg, os.Args[2:], os.Stdout, log)
 		})
-		return
+	case "replay":
+		app.Main("writer replay", func(ctx context.Context, cfg service.Config, log *slog.Logger) error {
+			return replay.Command(ctx, cfg.Stream, cfg.ClickHouse, cfg.Pipeline, os.Args[2:], os.Stdout, log)
+		})
+	default:
+		app.Main("writer", service.Run)
 	}
-	app.Main("writer", service.Run)
 }

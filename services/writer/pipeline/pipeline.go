@@ -127,27 +127,20 @@ func (w *Writer) due() bool {
 // flush inserts the batch, retrying with capped backoff until it succeeds
 // or ctx ends, then acknowledges its messages.
 func (w *Writer) flush(ctx context.Context) error {
-	wait, lastProgress := w.cfg.RetryMin, time.Now()
-	for {
-		start := time.Now()
-		err := w.sink.Insert(ctx, &w.cols)
-		if err == nil {
-			w.m.insertDuration.Observe(time.Since(start).Seconds())
-			break
-		}
+	start, lastProgress := time.Now(), time.Now()
+	err := InsertWithRetry(ctx, w.sink, &w.cols, w.cfg.RetryMin, w.cfg.RetryMax, func(err error, wait time.Duration) {
 		w.m.insertRetries.Inc()
 		w.log.Warn("insert failed, will retry", "rows", w.cols.Len(), "err", err, "retry_in", wait)
 		if time.Since(lastProgress) > w.cfg.AckWait/3 {
 			w.extendAckWait()
 			lastProgress = time.Now()
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, w.cfg.RetryMax)
+		start = time.Now().Add(wait)
+	})
+	if err != nil {
+		return err
 	}
+	w.m.insertDuration.Observe(time.Since(start).Seconds())
 	for _, msg := range w.held {
 		if err := msg.Ack(); err != nil {
 			// The rows are stored; a redelivery only makes duplicates that
