@@ -52,6 +52,7 @@ type pipeline struct {
 type options struct {
 	writers     int
 	noCH        bool
+	natsURL     string            // use these NATS servers instead of starting one
 	environment map[string]string // settings, as the environment would give them
 }
 
@@ -59,13 +60,16 @@ func startPipeline(t *testing.T, o options) *pipeline {
 	t.Helper()
 	p := &pipeline{t: t, natsDir: t.TempDir()}
 	var err error
-	if p.natsPort, err = devenv.FreePort(); err != nil {
-		t.Fatal(err)
+	if o.natsURL == "" {
+		if p.natsPort, err = devenv.FreePort(); err != nil {
+			t.Fatal(err)
+		}
+		p.startNATS()
+		t.Cleanup(func() { p.nats.Shutdown() })
+		o.natsURL = p.nats.ClientURL()
 	}
-	p.startNATS()
-	t.Cleanup(func() { p.nats.Shutdown() })
 	environment := map[string]string{
-		"NATS_URL":       p.nats.ClientURL(),
+		"NATS_URL":       o.natsURL,
 		"API_KEYS":       keyA + ":" + harborA + "," + keyB + ":" + harborB,
 		"LISTEN_ADDR":    "127.0.0.1:0",
 		"FLUSH_INTERVAL": "200ms",
@@ -277,7 +281,7 @@ func (p *pipeline) waitForRows(want uint64, timeout time.Duration) {
 // streamMessages is the number of messages in the readings stream.
 func (p *pipeline) streamMessages() uint64 {
 	p.t.Helper()
-	nc, err := nats.Connect(p.nats.ClientURL())
+	nc, err := nats.Connect(p.ingest.Stream.URL)
 	if err != nil {
 		p.t.Fatal(err)
 	}

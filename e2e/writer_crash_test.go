@@ -63,7 +63,7 @@ func TestKilledWriterMessagesGoToAnotherWriter(t *testing.T) {
 // consumer returns the writers' durable consumer.
 func (p *pipeline) consumer() jetstream.Consumer {
 	p.t.Helper()
-	nc, err := nats.Connect(p.nats.ClientURL())
+	nc, err := nats.Connect(p.ingest.Stream.URL)
 	if err != nil {
 		p.t.Fatal(err)
 	}

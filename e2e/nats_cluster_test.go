@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// TestNATSClusterLosesNothingWhenAServerDies runs a three-server JetStream
+// cluster with the stream replicated three times, ingests, kills one server
+// and keeps ingesting: every reading answered 200 is stored.
+func TestNATSClusterLosesNothingWhenAServerDies(t *testing.T) {
+	nodes := startNATSCluster(t, 3)
+	urls := make([]string, len(nodes))
+	for i, n := range nodes {
+		urls[i] = n.ClientURL()
+	}
+	p := startPipeline(t, options{writers: 2, natsURL: strings.Join(urls, ","), environment: map[string]string{
+		"STREAM_REPLICAS": "3",
+	}})
+	if r := p.streamReplicas(); r != 3 {
+		t.Fatalf("stream has %d replicas, want 3", r)
+	}
+
+	start := time.Now().Add(-time.Hour).Truncate(time.Second)
+	const clients, batches, perBatch = 3, 40, 100
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			for b := range batches {
+				id := "c" + strconv.Itoa(c) + "-b" + strconv.Itoa(b)
+				body := batchBody("ship-"+id, start, perBatch, 0)
+				for attempt := 0; ; attempt++ {
+					status, _, _ := p.post("/api/v1/ingest/ingest/"+harborA+"/batch", keyA, body, "Idempotency-Key", id)
+					if status == http.StatusOK {
+						break
+					}
+					if status != http.StatusServiceUnavailable || attempt > 300 {
+						t.Errorf("batch %s: %d", id, status)
+						return
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+	time.Sleep(500 * time.Millisecond)
+	nodes[0].Shutdown() // one of three: the stream keeps a quorum
+	wg.Wait()
+	p.waitForRows(clients*batches*perBatch, 60*time.Second)
+}
+
+// startNATSCluster starts n embedded servers forming one JetStream cluster,
+// and waits until it elects a leader.
+func startNATSCluster(t *testing.T, n int) []*server.Server {
+	t.Helper()
+	ports, clusterPorts := make([]int, n), make([]int, n)
+	for i := range n {
+		ports[i], _ = devenv.FreePort()
+		clusterPorts[i], _ = devenv.FreePort()
+	}
+	nodes := make([]*server.Server, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			ns, err := devenv.StartNATSClusterNode(t.TempDir(), ports[i], clusterPorts[i], clusterPorts)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			nodes[i] = ns
+		})
+	}
+	wg.Wait()
+	for _, ns := range nodes {
+		if ns == nil {
+			t.FailNow()
+		}
+		t.Cleanup(ns.Shutdown)
+	}
+	nc, err := nats.Connect(nodes[0].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	waitUntil(t, "the JetStream cluster to elect a leader", func() bool {
+		_, err := js.AccountInfo(context.Background())
+		return err == nil
+	})
+	return nodes
+}
+
+// streamReplicas is the replica count of the readings stream.
+func (p *pipeline) streamReplicas() int {
+	p.t.Helper()
+	nc, err := nats.Connect(p.ingest.Stream.URL)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	s, err := js.Stream(context.Background(), p.ingest.Stream.Name)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return s.CachedInfo().Config.Replicas
+}
