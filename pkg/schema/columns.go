@@ -8,20 +8,29 @@ type Columns struct {
 	CargoID  []string
 	Time     []int64 // Unix milliseconds
 	Value    []float64
+
+	ids map[string]string // interned ship and cargo ids of the batch
 }
 
 // Len is the number of rows.
 func (c *Columns) Len() int { return len(c.Time) }
 
 // Reset empties the columns, keeping their capacity.
-func (c *Columns) Reset() { c.truncate(0) }
+func (c *Columns) Reset() {
+	c.truncate(0)
+	clear(c.ids)
+}
 
 // AppendPayload decodes a payload of the given harbor onto the columns. On
 // error the columns are left as they were, so one bad message cannot leave
 // half of itself in a batch.
 func (c *Columns) AppendPayload(harborID string, payload []byte) error {
 	n := c.Len()
+	if c.ids == nil {
+		c.ids = make(map[string]string)
+	}
 	pr := NewPayloadReader(payload)
+	pr.intern = c.ids
 	for pr.Next() {
 		r := pr.Reading()
 		c.HarborID = append(c.HarborID, harborID)

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -39,6 +40,9 @@ func (s *scanner) malformed(what string) error {
 }
 
 func (s *scanner) skipSpace() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // the common case: no space at all
+	}
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -271,20 +275,23 @@ func (s *scanner) digits() int {
 func (s *scanner) string() ([]byte, error) {
 	s.i++ // the opening quote
 	start := s.i
-	for s.i < len(s.b) {
-		switch c := s.b[s.i]; {
-		case c == '"':
-			s.i++
-			return s.b[start : s.i-1], nil
-		case c == '\\':
-			return s.escaped(start)
-		case c < 0x20:
+	end := bytes.IndexByte(s.b[start:], '"')
+	if end < 0 {
+		s.i = len(s.b)
+		return nil, s.malformed("unterminated string")
+	}
+	text := s.b[start : start+end]
+	for k, c := range text {
+		if c < 0x20 || c == '\\' {
+			s.i = start + k
+			if c == '\\' {
+				return s.escaped(start)
+			}
 			return nil, s.malformed("control character in a string: escape it")
-		default:
-			s.i++
 		}
 	}
-	return nil, s.malformed("unterminated string")
+	s.i = start + end + 1
+	return text, nil
 }
 
 // escaped finishes reading a string that has escapes.

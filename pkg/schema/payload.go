@@ -68,12 +68,14 @@ func EncodePayloads(readings []Reading, maxSize int) [][]byte {
 //	for pr.Next() { use(pr.Reading()) }
 //	if err := pr.Err(); err != nil { ... }
 //
-// Consecutive readings of the same ship or cargo share one string, so a
-// sorted payload costs few allocations.
+// Consecutive readings of the same ship or cargo share one string, and so
+// do all readings of an id with an intern map (see Columns), so decoding
+// costs an allocation per distinct id, not per reading.
 type PayloadReader struct {
 	rest    []byte
 	reading Reading
 	err     error
+	intern  map[string]string
 }
 
 // NewPayloadReader returns a reader of payload p.
@@ -127,7 +129,15 @@ func (pr *PayloadReader) text(prev string) (string, bool) {
 	if string(b) == prev { // compiles to a comparison, without allocating
 		return prev, true
 	}
-	return string(b), true
+	if pr.intern == nil {
+		return string(b), true
+	}
+	if s, ok := pr.intern[string(b)]; ok { // a lookup without allocating
+		return s, true
+	}
+	s := string(b)
+	pr.intern[s] = s
+	return s, true
 }
 
 func (pr *PayloadReader) fail(field string) bool {
