@@ -278,8 +278,8 @@ func (p *pipeline) waitForRows(want uint64, timeout time.Duration) {
 	}
 }
 
-// streamMessages is the number of messages in the readings stream.
-func (p *pipeline) streamMessages() uint64 {
+// streamInfo describes the readings stream now.
+func (p *pipeline) streamInfo() *jetstream.StreamInfo {
 	p.t.Helper()
 	nc, err := nats.Connect(p.ingest.Stream.URL)
 	if err != nil {
@@ -291,7 +291,28 @@ func (p *pipeline) streamMessages() uint64 {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	return s.CachedInfo().State.Msgs
+	return s.CachedInfo()
+}
+
+// streamMessages is the number of messages in the readings stream.
+func (p *pipeline) streamMessages() uint64 { return p.streamInfo().State.Msgs }
+
+// postUntilAccepted posts a batch with an Idempotency-Key as a careful
+// client does: retrying while the answer is 503, until it is 200.
+func (p *pipeline) postUntilAccepted(id string, body []byte) bool {
+	for attempt := 0; attempt < 300; attempt++ {
+		status, header, _ := p.post("/api/v1/ingest/ingest/"+harborA+"/batch", keyA, body, "Idempotency-Key", id)
+		if status == http.StatusOK {
+			return true
+		}
+		if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" {
+			p.t.Errorf("batch %s: %d, Retry-After %q", id, status, header.Get("Retry-After"))
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.t.Errorf("batch %s: still refused after 300 tries", id)
+	return false
 }
 
 // batchBody is a JSON batch of n readings of one ship, one second apart

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +26,7 @@ func TestNATSClusterLosesNothingWhenAServerDies(t *testing.T) {
 	p := startPipeline(t, options{writers: 2, natsURL: strings.Join(urls, ","), environment: map[string]string{
 		"STREAM_REPLICAS": "3",
 	}})
-	if r := p.streamReplicas(); r != 3 {
+	if r := p.streamInfo().Config.Replicas; r != 3 {
 		t.Fatalf("stream has %d replicas, want 3", r)
 	}
 
@@ -38,17 +37,8 @@ func TestNATSClusterLosesNothingWhenAServerDies(t *testing.T) {
 		wg.Go(func() {
 			for b := range batches {
 				id := "c" + strconv.Itoa(c) + "-b" + strconv.Itoa(b)
-				body := batchBody("ship-"+id, start, perBatch, 0)
-				for attempt := 0; ; attempt++ {
-					status, _, _ := p.post("/api/v1/ingest/ingest/"+harborA+"/batch", keyA, body, "Idempotency-Key", id)
-					if status == http.StatusOK {
-						break
-					}
-					if status != http.StatusServiceUnavailable || attempt > 300 {
-						t.Errorf("batch %s: %d", id, status)
-						return
-					}
-					time.Sleep(100 * time.Millisecond)
+				if !p.postUntilAccepted(id, batchBody("ship-"+id, start, perBatch, 0)) {
+					return
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
@@ -99,20 +89,4 @@ func startNATSCluster(t *testing.T, n int) []*server.Server {
 		return err == nil
 	})
 	return nodes
-}
-
-// streamReplicas is the replica count of the readings stream.
-func (p *pipeline) streamReplicas() int {
-	p.t.Helper()
-	nc, err := nats.Connect(p.ingest.Stream.URL)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	s, err := js.Stream(context.Background(), p.ingest.Stream.Name)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return s.CachedInfo().Config.Replicas
 }

@@ -77,22 +77,14 @@ func TestReplayWindowIntoEmptyTable(t *testing.T) {
 }
 
 // rowsOf is rows() of another table in the same database.
-func (p *pipeline) rowsOf(table string) []row {
-	p.t.Helper()
-	cfg := p.writer.ClickHouse
-	cfg.Table = table
-	st, err := store.Open(context.Background(), cfg, testLog)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer st.Close()
-	other := *p
-	other.store = st
-	return other.rows()
-}
+func (p *pipeline) rowsOf(table string) []row { return p.onTable(table).rows() }
 
 // countOf is count() of another table in the same database.
-func (p *pipeline) countOf(table string, final bool) uint64 {
+func (p *pipeline) countOf(table string, final bool) uint64 { return p.onTable(table).count(final, "") }
+
+// onTable is the pipeline with its test view on another table of the
+// database, closed when the test ends.
+func (p *pipeline) onTable(table string) *pipeline {
 	p.t.Helper()
 	cfg := p.writer.ClickHouse
 	cfg.Table = table
@@ -100,8 +92,8 @@ func (p *pipeline) countOf(table string, final bool) uint64 {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	defer st.Close()
+	p.t.Cleanup(func() { st.Close() })
 	other := *p
 	other.store = st
-	return other.count(final, "")
+	return &other
 }
