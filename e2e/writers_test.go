@@ -72,7 +72,7 @@ func (w *writerProcess) stop(t *testing.T) {
 // consumer while readings flow: each inserts a share. Then one is stopped
 // and another started mid-stream; the table still holds every reading once.
 func TestWritersShareTheWork(t *testing.T) {
-	p := startPipeline(t, options{environment: map[string]string{"FLUSH_INTERVAL": "100ms", "FETCH_MESSAGES": "4"}})
+	p := startPipeline(t, options{environment: map[string]string{"FLUSH_INTERVAL": "100ms", "FETCH_BYTES": "1048576"}})
 	writers := []*writerProcess{p.startWriterProcess(), p.startWriterProcess(), p.startWriterProcess()}
 
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)

@@ -8,12 +8,14 @@ type Config struct {
 	BatchRows int `env:"BATCH_ROWS" envDefault:"100000"`
 	// FlushInterval: ...or once its oldest message is this old.
 	FlushInterval time.Duration `env:"FLUSH_INTERVAL" envDefault:"1s"`
-	// FetchMessages is how many messages one pull asks for.
-	FetchMessages int `env:"FETCH_MESSAGES" envDefault:"64"`
+	// FetchBytes is how many bytes of messages one pull asks for (at least
+	// the server's max payload, 1 MiB by default).
+	FetchBytes int `env:"FETCH_BYTES" envDefault:"8388608"`
 	// MaxAckPending caps the messages handed out to all writers and not yet
-	// acknowledged: the backpressure that keeps a slow ClickHouse from
-	// filling the writers' memory.
-	MaxAckPending int `env:"MAX_ACK_PENDING" envDefault:"1000"`
+	// acknowledged. A batch holds its messages until it is inserted, so this
+	// must exceed what the writers' batches hold together: with one reading
+	// per request, BATCH_ROWS messages per writer.
+	MaxAckPending int `env:"MAX_ACK_PENDING" envDefault:"250000"`
 	// AckWait is how long a message may stay unacknowledged before it is
 	// redelivered, to another writer if this one died. A writer that is
 	// still retrying its insert extends it.

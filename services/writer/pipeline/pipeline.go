@@ -90,7 +90,8 @@ func (w *Writer) fetch(ctx context.Context) {
 	}
 	fetchCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	batch, err := w.cons.Fetch(w.cfg.FetchMessages, jetstream.FetchContext(fetchCtx))
+	// As many messages as FetchBytes holds, never more than may be pending.
+	batch, err := w.cons.Fetch(w.cfg.MaxAckPending, jetstream.FetchMaxBytes(w.cfg.FetchBytes), jetstream.FetchContext(fetchCtx))
 	if err != nil {
 		w.pause(ctx, "fetch failed", err)
 		return

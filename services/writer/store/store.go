@@ -32,6 +32,12 @@ type Config struct {
 	TLSCAFile string `env:"CLICKHOUSE_TLS_CA_FILE"`
 	// DialTimeout bounds each attempt to reach ClickHouse.
 	DialTimeout time.Duration `env:"CLICKHOUSE_DIAL_TIMEOUT" envDefault:"5s"`
+	// Cluster, when set, creates the table replicated over this cluster of
+	// the servers' <remote_servers> (see schema.Cluster); empty: one server.
+	Cluster string `env:"CLICKHOUSE_CLUSTER"`
+	// InsertTable is where a writer inserts on a cluster: InsertLocal or
+	// InsertDistributed.
+	InsertTable string `env:"CLICKHOUSE_INSERT_TABLE" envDefault:"local"`
 }
 
 // Store inserts columnar batches into the readings table.
@@ -51,6 +57,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	cluster, err := cfg.cluster()
+	if err != nil {
+		return nil, err
+	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:        strings.Split(cfg.Addr, ","),
 		Auth:        clickhouse.Auth{Database: "default", Username: cfg.Username, Password: cfg.Password},
@@ -66,18 +76,19 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 		conn.Close()
 		return nil, err
 	}
-	table, err := schema.NewTable(cfg.Database, cfg.Table, int(version.Version.Major), int(version.Version.Minor))
+	table, err := schema.NewClusterTable(cfg.Database, cfg.Table, int(version.Version.Major), int(version.Version.Minor), cluster)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
-	for _, ddl := range []string{table.CreateDatabaseSQL(), table.CreateTableSQL()} {
+	for _, ddl := range table.SchemaSQL() {
 		if err := conn.Exec(ctx, ddl); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("create ClickHouse schema: %w\n%s", err, ddl)
 		}
 	}
-	log.Info("ClickHouse ready", "addr", cfg.Addr, "version", version.String(), "table", table.FullName(), "legacy_schema", table.Legacy)
+	log.Info("ClickHouse ready", "addr", cfg.Addr, "version", version.String(), "table", table.FullName(), "legacy_schema", table.Legacy,
+		"cluster", cluster.Name, "insert_distributed", cluster.InsertDistributed)
 	return &Store{conn: conn, table: table}, nil
 }
 
@@ -108,6 +119,9 @@ func (s *Store) Conn() driver.Conn { return s.conn }
 // an error is returned; retrying a batch that did get stored only makes
 // duplicates the ReplacingMergeTree collapses.
 func (s *Store) Insert(ctx context.Context, c *schema.Columns) error {
+	if s.table.Cluster.InsertDistributed {
+		ctx = distributedInsert(ctx)
+	}
 	batch, err := s.conn.PrepareBatch(ctx, s.table.InsertSQL())
 	if err != nil {
 		return fmt.Errorf("prepare insert: %w", err)
