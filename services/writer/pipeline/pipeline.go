@@ -21,7 +21,9 @@ type Sink interface {
 	Insert(ctx context.Context, c *schema.Columns) error
 }
 
-// Writer moves readings from the stream into a Sink.
+// Writer moves readings from the stream into a Sink. It fills one batch
+// while the previous one is being inserted, so ClickHouse and the decoding
+// work at the same time; it never holds more than these two batches.
 type Writer struct {
 	cfg    Config
 	stream stream.Config
@@ -31,9 +33,9 @@ type Writer struct {
 	log    *slog.Logger
 	m      *metrics
 
-	cols  schema.Columns  // the batch being built
-	held  []jetstream.Msg // its messages, acknowledged after the insert
-	since time.Time       // when the batch got its first message
+	filling  *batch
+	spare    *batch     // the other batch, when no insert runs
+	inserted chan error // the running insert's result; nil when none runs
 }
 
 // New creates (or reuses) the durable consumer and returns a Writer on it,
@@ -43,7 +45,10 @@ func New(ctx context.Context, js jetstream.JetStream, streamCfg stream.Config, c
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s on stream %s: %w", streamCfg.Consumer, streamCfg.Name, err)
 	}
-	return &Writer{cfg: cfg, stream: streamCfg, js: js, cons: cons, sink: sink, log: log, m: newMetrics(reg, cons)}, nil
+	return &Writer{
+		cfg: cfg, stream: streamCfg, js: js, cons: cons, sink: sink, log: log, m: newMetrics(reg, cons),
+		filling: &batch{}, spare: &batch{},
+	}, nil
 }
 
 // ConsumerConfig is the durable pull consumer the writers share.
@@ -59,34 +64,68 @@ func ConsumerConfig(name string, cfg Config) jetstream.ConsumerConfig {
 	}
 }
 
-// Run pulls and writes until ctx ends, then flushes what it holds (within
+// Run pulls and writes until ctx ends, then inserts what it holds (within
 // ShutdownTimeout) and returns. Messages it could not insert are left
 // unacknowledged: JetStream redelivers them.
 func (w *Writer) Run(ctx context.Context) error {
+	// Inserts outlive ctx: on shutdown they get ShutdownTimeout to finish.
+	insertCtx, cancelInserts := context.WithCancel(context.Background())
+	defer cancelInserts()
 	for ctx.Err() == nil {
 		w.fetch(ctx)
-		if w.due() {
-			if err := w.flush(ctx); err != nil {
-				break // ctx ended while retrying
-			}
+		if w.due() && w.waitInsert(ctx) == nil {
+			w.startInsert(insertCtx)
 		}
 	}
-	if len(w.held) == 0 {
-		return nil
+	stop := time.AfterFunc(w.cfg.ShutdownTimeout, cancelInserts)
+	defer stop.Stop()
+	err := w.waitInsert(context.Background())
+	if err == nil && !w.filling.empty() {
+		w.startInsert(insertCtx)
+		err = w.waitInsert(context.Background())
 	}
-	flushCtx, cancel := context.WithTimeout(context.Background(), w.cfg.ShutdownTimeout)
-	defer cancel()
-	if err := w.flush(flushCtx); err != nil {
-		return fmt.Errorf("last flush on shutdown (its %d messages will be redelivered): %w", len(w.held), err)
+	if err != nil {
+		return fmt.Errorf("last insert on shutdown (its messages will be redelivered): %w", err)
 	}
 	return nil
+}
+
+// waitInsert waits for the running insert, if any, and returns its error.
+func (w *Writer) waitInsert(ctx context.Context) error {
+	if w.inserted == nil {
+		return nil
+	}
+	select {
+	case err := <-w.inserted:
+		w.inserted = nil
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// startInsert hands the filled batch to a goroutine that inserts and
+// acknowledges it, and starts filling the spare one.
+func (w *Writer) startInsert(ctx context.Context) {
+	b := w.filling
+	w.filling, w.spare = w.spare, nil
+	done := make(chan error, 1)
+	w.inserted = done
+	go func() {
+		err := w.insert(ctx, b)
+		if err == nil {
+			b.reset()
+		}
+		w.spare = b // read only after done is received
+		done <- err
+	}()
 }
 
 // fetch pulls messages until the batch is due or FlushInterval passes.
 func (w *Writer) fetch(ctx context.Context) {
 	wait := w.cfg.FlushInterval
-	if len(w.held) > 0 {
-		wait = max(time.Until(w.since.Add(w.cfg.FlushInterval)), time.Millisecond)
+	if !w.filling.empty() {
+		wait = max(time.Until(w.filling.since.Add(w.cfg.FlushInterval)), time.Millisecond)
 	}
 	fetchCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -109,31 +148,32 @@ func (w *Writer) add(ctx context.Context, msg jetstream.Msg) {
 	harborID, ok := w.stream.HarborID(msg.Subject())
 	err := errUnknownSubject
 	if ok {
-		err = w.cols.AppendPayload(harborID, msg.Data())
+		err = w.filling.cols.AppendPayload(harborID, msg.Data())
 	}
 	if err != nil {
 		w.deadLetter(ctx, msg, err)
 		return
 	}
-	if len(w.held) == 0 {
-		w.since = time.Now()
-	}
-	w.held = append(w.held, msg)
+	w.filling.add(msg)
 }
 
 func (w *Writer) due() bool {
-	return len(w.held) > 0 && (w.cols.Len() >= w.cfg.BatchRows || time.Since(w.since) >= w.cfg.FlushInterval)
+	b := w.filling
+	return !b.empty() && (b.cols.Len() >= w.cfg.BatchRows || time.Since(b.since) >= w.cfg.FlushInterval)
 }
 
-// flush inserts the batch, retrying with capped backoff until it succeeds
-// or ctx ends, then acknowledges its messages.
-func (w *Writer) flush(ctx context.Context) error {
+// insert inserts the batch, retrying with capped backoff until it
+// succeeds or ctx ends, then acknowledges its messages.
+func (w *Writer) insert(ctx context.Context, b *batch) error {
 	start, lastProgress := time.Now(), time.Now()
-	err := InsertWithRetry(ctx, w.sink, &w.cols, w.cfg.RetryMin, w.cfg.RetryMax, func(err error, wait time.Duration) {
+	err := InsertWithRetry(ctx, w.sink, &b.cols, w.cfg.RetryMin, w.cfg.RetryMax, func(err error, wait time.Duration) {
 		w.m.insertRetries.Inc()
-		w.log.Warn("insert failed, will retry", "rows", w.cols.Len(), "err", err, "retry_in", wait)
+		w.log.Warn("insert failed, will retry", "rows", b.cols.Len(), "err", err, "retry_in", wait)
 		if time.Since(lastProgress) > w.cfg.AckWait/3 {
-			w.extendAckWait()
+			// Still working on them: JetStream must not redeliver them now.
+			for _, msg := range b.msgs {
+				msg.InProgress()
+			}
 			lastProgress = time.Now()
 		}
 		start = time.Now().Add(wait)
@@ -142,28 +182,17 @@ func (w *Writer) flush(ctx context.Context) error {
 		return err
 	}
 	w.m.insertDuration.Observe(time.Since(start).Seconds())
-	for _, msg := range w.held {
+	for _, msg := range b.msgs {
 		if err := msg.Ack(); err != nil {
 			// The rows are stored; a redelivery only makes duplicates that
 			// the table collapses.
 			w.log.Warn("ack failed; the message will be redelivered", "err", err)
 		}
 	}
-	w.m.batchRows.Observe(float64(w.cols.Len()))
-	w.m.rowsInserted.Add(float64(w.cols.Len()))
-	w.log.Debug("batch inserted", "rows", w.cols.Len(), "messages", len(w.held))
-	w.cols.Reset()
-	clear(w.held)
-	w.held = w.held[:0]
+	w.m.batchRows.Observe(float64(b.cols.Len()))
+	w.m.rowsInserted.Add(float64(b.cols.Len()))
+	w.log.Debug("batch inserted", "rows", b.cols.Len(), "messages", len(b.msgs))
 	return nil
-}
-
-// extendAckWait tells JetStream the held messages are still being worked on,
-// so they are not redelivered while ClickHouse is down.
-func (w *Writer) extendAckWait() {
-	for _, msg := range w.held {
-		msg.InProgress()
-	}
 }
 
 // pause waits a moment after a failed fetch (NATS down, say), so the loop
