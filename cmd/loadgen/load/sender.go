@@ -1,0 +1,345 @@
+package load
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// SendConfig says how to post a data set to the ingest API.
+type SendConfig struct {
+	// URL is the API's base URL, e.g. http://127.0.0.1:8080.
+	URL    string
+	Harbor string
+	Key    string // the X-API-Key of every request
+	// Single posts one reading per request to the single-reading endpoint;
+	// otherwise Batch readings go in each request to the batch endpoint.
+	Single bool
+	Batch  int
+	// Conns is the number of connections, each used by one goroutine that
+	// sends a request and waits for its answer before the next.
+	Conns int
+	Gzip  bool // compress bodies (Content-Encoding: gzip)
+	// Rate is the target in readings per second over all connections,
+	// spread evenly: request k is not sent before its first reading's due
+	// time. 0 sends as fast as the answers come.
+	Rate float64
+	// Timeout bounds each request; MaxDuration, if not 0, stops handing out
+	// requests once the send phase has lasted that long.
+	Timeout     time.Duration
+	MaxDuration time.Duration
+	// Progress, if not nil, gets a line every ProgressEvery.
+	Progress      io.Writer
+	ProgressEvery time.Duration
+}
+
+// SendResult is what a send phase did.
+type SendResult struct {
+	Requests int64 // requests sent, answered or not
+	Readings int64 // readings in the requests sent
+	Accepted int64 // readings in requests answered 200: stored, by the API's contract
+	Bytes    int64 // request bodies as sent
+	Errors   int64 // requests that got no answer (connection error, timeout)
+	Non2xx   int64
+	Statuses map[int]int64
+	Latency  Latencies
+	// Start is when the first request was sent, End when the last answer
+	// (or error) came back.
+	Start, End   time.Time
+	ErrorSamples []string // a few distinct errors and non-2xx answers
+	// Stopped is set when MaxDuration or the context ended the phase
+	// before every reading was sent.
+	Stopped bool
+}
+
+// Elapsed is the length of the send phase.
+func (r *SendResult) Elapsed() time.Duration { return r.End.Sub(r.Start) }
+
+// ReadingsPerSec is the readings sent per second of the send phase.
+func (r *SendResult) ReadingsPerSec() float64 { return perSec(r.Readings, r.Elapsed()) }
+
+// RequestsPerSec is the requests sent per second of the send phase.
+func (r *SendResult) RequestsPerSec() float64 { return perSec(r.Requests, r.Elapsed()) }
+
+func perSec(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// Endpoint is the URL requests of cfg go to.
+func (cfg *SendConfig) Endpoint() string {
+	u := strings.TrimRight(cfg.URL, "/") + "/api/v1/ingest/ingest/" + cfg.Harbor
+	if !cfg.Single {
+		u += "/batch"
+	}
+	return u
+}
+
+func (cfg *SendConfig) check() error {
+	switch {
+	case cfg.Conns < 1:
+		return fmt.Errorf("need at least one connection, not %d", cfg.Conns)
+	case !cfg.Single && cfg.Batch < 1:
+		return fmt.Errorf("batch size must be at least 1, not %d", cfg.Batch)
+	case cfg.Rate < 0:
+		return fmt.Errorf("rate must not be negative: %v", cfg.Rate)
+	}
+	return nil
+}
+
+// Send posts every reading of d to the API as cfg says and reports what
+// happened. Requests are not retried: a reading whose request failed is
+// counted as sent and not accepted. The error is only for a configuration
+// that cannot work; failed requests are in the result.
+func Send(ctx context.Context, d *Dataset, cfg SendConfig) (*SendResult, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	perRequest := int64(cfg.Batch)
+	if cfg.Single {
+		perRequest = 1
+	}
+	client := newClient(cfg.Conns, cfg.Timeout)
+	defer client.CloseIdleConnections()
+
+	s := &sender{
+		cfg: cfg, d: d, client: client, endpoint: cfg.Endpoint(),
+		perRequest: perRequest, requests: (d.Readings + perRequest - 1) / perRequest,
+		t0: time.Now(),
+	}
+	if cfg.MaxDuration > 0 {
+		s.deadline = s.t0.Add(cfg.MaxDuration)
+	}
+	stopProgress := s.progress()
+	tallies := make([]*tally, cfg.Conns)
+	var wg sync.WaitGroup
+	for w := range tallies {
+		tallies[w] = newTally()
+		wg.Go(func() { s.work(ctx, tallies[w]) })
+	}
+	wg.Wait()
+	stopProgress()
+
+	total := newTally()
+	for _, t := range tallies {
+		total.merge(t)
+	}
+	return &SendResult{
+		Requests: total.requests, Readings: total.readings, Accepted: total.accepted,
+		Bytes: total.bytes, Errors: total.errors, Non2xx: total.non2xx(),
+		Statuses: total.statuses, Latency: Summarize(total.latencies),
+		Start: total.first, End: total.last, ErrorSamples: total.errSample,
+		Stopped: s.stopped.Load(),
+	}, nil
+}
+
+// newClient is an HTTP/1.1 client keeping up to conns connections alive to
+// one host, never through a proxy.
+func newClient(conns int, timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			Proxy:               nil,
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        conns,
+			MaxIdleConnsPerHost: conns,
+			MaxConnsPerHost:     conns,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+			WriteBufferSize:     64 << 10,
+		},
+	}
+}
+
+// sender is the state the workers share: which request is next.
+type sender struct {
+	cfg        SendConfig
+	d          *Dataset
+	client     *http.Client
+	endpoint   string
+	perRequest int64
+	requests   int64
+	t0         time.Time
+	deadline   time.Time
+
+	next     atomic.Int64 // index of the next request to send
+	done     atomic.Int64 // requests answered or failed
+	doneRead atomic.Int64 // readings in them
+	stopped  atomic.Bool
+}
+
+// work sends requests until none is left, then returns. Each worker has its
+// own encoder and buffers, reused from request to request.
+func (s *sender) work(ctx context.Context, t *tally) {
+	enc := s.d.NewEncoder()
+	var buf []byte
+	var zbuf bytes.Buffer
+	var zw *gzip.Writer
+	if s.cfg.Gzip {
+		zw, _ = gzip.NewWriterLevel(&zbuf, gzip.BestSpeed)
+	}
+	for {
+		k := s.next.Add(1) - 1
+		if k >= s.requests {
+			return
+		}
+		if ctx.Err() != nil || (!s.deadline.IsZero() && time.Now().After(s.deadline)) {
+			s.stopped.Store(true)
+			return
+		}
+		lo := k * s.perRequest
+		hi := min(lo+s.perRequest, s.d.Readings)
+		if s.cfg.Rate > 0 && !s.waitUntil(ctx, s.t0.Add(time.Duration(float64(lo)/s.cfg.Rate*float64(time.Second)))) {
+			s.stopped.Store(true)
+			return
+		}
+		if s.cfg.Single {
+			buf = enc.AppendReading(buf[:0], lo)
+		} else {
+			buf = enc.AppendBatch(buf[:0], lo, hi)
+		}
+		body := buf
+		if zw != nil {
+			zbuf.Reset()
+			zw.Reset(&zbuf)
+			zw.Write(buf) // a bytes.Buffer does not fail
+			zw.Close()
+			body = zbuf.Bytes()
+		}
+		s.post(t, body, hi-lo)
+		s.done.Add(1)
+		s.doneRead.Add(hi - lo)
+	}
+}
+
+// waitUntil sleeps until due; false if the context or deadline came first.
+func (s *sender) waitUntil(ctx context.Context, due time.Time) bool {
+	if !s.deadline.IsZero() && due.After(s.deadline) {
+		return false
+	}
+	wait := time.Until(due)
+	if wait <= 0 {
+		return true
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// post sends one request of n readings and records its outcome in t.
+func (s *sender) post(t *tally, body []byte, n int64) {
+	rb := &requestBody{Reader: bytes.NewReader(body), closed: make(chan struct{})}
+	req, err := http.NewRequest(http.MethodPost, s.endpoint, rb)
+	if err != nil { // only a bad URL, the same for every request
+		t.errors++
+		t.addError(err.Error())
+		return
+	}
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-API-Key", s.cfg.Key)
+	if s.cfg.Gzip {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+
+	start := time.Now()
+	if t.first.IsZero() {
+		t.first = start
+	}
+	resp, err := s.client.Do(req)
+	var answer []byte
+	if err == nil {
+		answer, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	end := time.Now()
+	// The transport closes the body once it no longer reads it; only then
+	// may the buffer behind it be reused.
+	<-rb.closed
+
+	t.last = end
+	t.requests++
+	t.readings += n
+	t.bytes += int64(len(body))
+	t.latencies = append(t.latencies, end.Sub(start))
+	switch {
+	case err != nil && resp == nil:
+		t.errors++
+		t.addError(errText(err))
+	case err != nil:
+		t.errors++
+		t.statuses[resp.StatusCode]++
+		t.addError(fmt.Sprintf("HTTP %d, reading the answer: %v", resp.StatusCode, err))
+	default:
+		t.statuses[resp.StatusCode]++
+		if resp.StatusCode == http.StatusOK {
+			t.accepted += n
+		} else if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			t.addError(fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(answer[:min(len(answer), 300)])))
+		}
+	}
+}
+
+// errText is the message of a client error without the "Post URL:" prefix
+// every one of them has.
+func errText(err error) string {
+	if inner := errors.Unwrap(err); inner != nil {
+		return inner.Error()
+	}
+	return err.Error()
+}
+
+// requestBody is a request body that says when the transport closed it.
+type requestBody struct {
+	*bytes.Reader
+	closed chan struct{}
+	once   sync.Once
+}
+
+// Close marks the body as no longer read.
+func (b *requestBody) Close() error {
+	b.once.Do(func() { close(b.closed) })
+	return nil
+}
+
+// progress prints a line every ProgressEvery until the returned function is
+// called.
+func (s *sender) progress() (stop func()) {
+	if s.cfg.Progress == nil || s.cfg.ProgressEvery <= 0 {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(s.cfg.ProgressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case now := <-tick.C:
+				n := s.doneRead.Load()
+				el := now.Sub(s.t0)
+				fmt.Fprintf(s.cfg.Progress, "  %6.1fs  %d/%d requests  %d readings  %.0f readings/s\n",
+					el.Seconds(), s.done.Load(), s.requests, n, perSec(n, el))
+			}
+		}
+	})
+	return func() { close(quit); wg.Wait() }
+}
