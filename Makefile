@@ -8,7 +8,7 @@ GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 FUZZ_TARGETS := FuzzDecodeReading FuzzDecodeBatch FuzzDecodePayload FuzzParseTime
 FUZZTIME ?= 10s
 
-.PHONY: run test deps fmt-check vet build fuzz chaos
+.PHONY: run test deps fmt-check vet build fuzz chaos bench
 
 ## run: the whole pipeline on this machine (embedded NATS, local ClickHouse, API, writer)
 run:
@@ -23,6 +23,11 @@ test: deps fmt-check vet
 CHAOS_DURATION ?= 3m
 chaos: deps
 	CHAOS_DURATION=$(CHAOS_DURATION) go test -count=1 -timeout 30m -run '^TestChaos$$' -v ./e2e/
+
+## bench: the standard load scenarios against a fresh local pipeline; appends the table to docs/benchmarks.md
+bench: deps
+	@command -v jq >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q jq curl; }
+	scripts/bench.sh
 
 ## fuzz: run each fuzz target of pkg/schema for FUZZTIME (seed corpus in pkg/schema/testdata/fuzz)
 fuzz:
