@@ -17,6 +17,10 @@ type Config struct {
 	NATSPort int `env:"LOCAL_NATS_PORT" envDefault:"4222"`
 	// ClickHousePort is the native port of the ClickHouse server it starts.
 	ClickHousePort int `env:"LOCAL_CLICKHOUSE_PORT" envDefault:"19000"`
+	// RunServices runs the ingest API and a writer; false starts only the
+	// servers (NATS, ClickHouse), for running the services as processes of
+	// their own (as the benchmark does, to measure each).
+	RunServices bool `env:"LOCAL_RUN_SERVICES" envDefault:"true"`
 	// DemoHarbor is the harbor made, with a key, on the first run when
 	// API_KEYS is unset.
 	DemoHarbor string `env:"LOCAL_DEMO_HARBOR" envDefault:"demo"`

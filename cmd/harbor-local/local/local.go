@@ -50,6 +50,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		}
 	}
 
+	if !cfg.RunServices {
+		fmt.Fprintf(out, "NATS at %s and ClickHouse at %s are running. Ctrl-C stops them.\n", cfg.Ingest.Stream.URL, cfg.Writer.ClickHouse.Addr)
+		<-ctx.Done()
+		return nil
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
