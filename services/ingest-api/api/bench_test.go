@@ -62,3 +62,26 @@ func BenchmarkIngestBatch5000(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "readings/s")
 }
+
+// BenchmarkIngestSingle runs one-reading requests through the Echo stack.
+func BenchmarkIngestSingle(b *testing.B) {
+	cfg, _ := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
+	reg := prometheus.NewRegistry()
+	e := New(cfg, Deps{
+		Auth: NewKeys(map[string]string{"k": "fleet"}), Harbors: noHarbors{},
+		Limiter: limit.New(time.Second, func() int { return 1 }), Publisher: encodingPublisher{},
+		Registry: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	body := []byte(`{"time":"2026-11-25T10:00:00.123Z","ship_id":"ship-1","cargo_id":"temperature","value":21.5}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/ingest/ingest/fleet", bytes.NewReader(body))
+		req.Header.Set("X-API-Key", "k")
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
+}

@@ -35,28 +35,24 @@ type handlers struct {
 }
 
 func (h *handlers) ingestOne(c echo.Context) error {
-	body, err := readBody(c, h.cfg.MaxBodyBytes)
-	if err != nil {
-		return err
-	}
-	r, err := schema.DecodeReading(body, time.Now(), h.cfg.Limits)
-	if err != nil {
-		return decodeProblem(err)
-	}
-	return h.publish(c, []schema.Reading{r})
+	return withBody(c, h.cfg.MaxBodyBytes, func(body []byte) error {
+		r, err := schema.DecodeReading(body, time.Now(), h.cfg.Limits)
+		if err != nil {
+			return decodeProblem(err)
+		}
+		return h.publish(c, []schema.Reading{r})
+	})
 }
 
 func (h *handlers) ingestBatch(c echo.Context) error {
-	body, err := readBody(c, h.cfg.MaxBodyBytes)
-	if err != nil {
-		return err
-	}
 	_, maxLen := h.harborLimits(c.Get(ctxHarborID).(string))
-	readings, err := schema.DecodeBatch(body, time.Now(), h.cfg.Limits, maxLen)
-	if err != nil {
-		return decodeProblem(err)
-	}
-	return h.publish(c, readings)
+	return withBody(c, h.cfg.MaxBodyBytes, func(body []byte) error {
+		readings, err := schema.DecodeBatch(body, time.Now(), h.cfg.Limits, maxLen)
+		if err != nil {
+			return decodeProblem(err)
+		}
+		return h.publish(c, readings)
+	})
 }
 
 func (h *handlers) publish(c echo.Context, readings []schema.Reading) error {

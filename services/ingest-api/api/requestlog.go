@@ -9,8 +9,11 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// ctxLog is the echo.Context key of the request's logger.
-const ctxLog = "log"
+// Keys of the echo.Context values that make the request's logger.
+const (
+	ctxLog       = "log"
+	ctxRequestID = "request_id"
+)
 
 // requestLog gives every request an id (the client's X-Request-Id, or a new
 // one, echoed in the answer) and a logger that carries it and the key's
@@ -25,11 +28,8 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 				id = newRequestID()
 			}
 			c.Response().Header().Set(echo.HeaderXRequestID, id)
-			l := log.With("request_id", id)
-			if key := c.Request().Header.Get("X-API-Key"); key != "" {
-				l = l.With("key_prefix", KeyPrefix(key))
-			}
-			c.Set(ctxLog, l)
+			c.Set(ctxLog, log)
+			c.Set(ctxRequestID, id)
 			err := next(c)
 			if err != nil {
 				c.Error(err) // write the answer now, so its status is logged
@@ -38,9 +38,11 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 			if c.Response().Status >= 500 {
 				level = slog.LevelWarn
 			}
-			l.Log(c.Request().Context(), level, "request",
-				"method", c.Request().Method, "route", c.Path(), "status", c.Response().Status,
-				"duration", time.Since(start), "harbor_id", c.Param("harbor_id"))
+			if log.Enabled(c.Request().Context(), level) {
+				logger(c).Log(c.Request().Context(), level, "request",
+					"method", c.Request().Method, "route", c.Path(), "status", c.Response().Status,
+					"duration", time.Since(start), "harbor_id", c.Param("harbor_id"))
+			}
 			return nil
 		}
 	}
@@ -61,7 +63,12 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
-// logger returns the request's logger.
+// logger returns the request's logger: with its id and the key's prefix.
+// It is made when something is logged, not for every request.
 func logger(c echo.Context) *slog.Logger {
-	return c.Get(ctxLog).(*slog.Logger)
+	l := c.Get(ctxLog).(*slog.Logger).With("request_id", c.Get(ctxRequestID))
+	if key := c.Request().Header.Get("X-API-Key"); key != "" {
+		l = l.With("key_prefix", KeyPrefix(key))
+	}
+	return l
 }
