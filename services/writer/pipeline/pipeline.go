@@ -12,6 +12,7 @@ import (
 
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -121,16 +122,21 @@ func (w *Writer) startInsert(ctx context.Context) {
 	}()
 }
 
+// maxPull bounds one pull's wait: Run sees its context end within it.
+const maxPull = time.Second
+
 // fetch pulls messages until the batch is due or FlushInterval passes.
 func (w *Writer) fetch(ctx context.Context) {
 	wait := w.cfg.FlushInterval
 	if !w.filling.empty() {
 		wait = max(time.Until(w.filling.since.Add(w.cfg.FlushInterval)), time.Millisecond)
 	}
-	fetchCtx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
+	wait = min(wait, maxPull) // so that a shutdown is noticed
 	// As many messages as FetchBytes holds, never more than may be pending.
-	batch, err := w.cons.Fetch(w.cfg.MaxAckPending, jetstream.FetchMaxBytes(w.cfg.FetchBytes), jetstream.FetchContext(fetchCtx))
+	// The server ends the pull after wait (FetchMaxWait, not a context): a
+	// client that gave up on its own could miss messages already on their
+	// way, which would come back only after ACK_WAIT.
+	batch, err := w.cons.Fetch(w.cfg.MaxAckPending, jetstream.FetchMaxBytes(w.cfg.FetchBytes), jetstream.FetchMaxWait(wait))
 	if err != nil {
 		w.pause(ctx, "fetch failed", err)
 		return
@@ -138,7 +144,7 @@ func (w *Writer) fetch(ctx context.Context) {
 	for msg := range batch.Messages() {
 		w.add(ctx, msg)
 	}
-	if err := batch.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
 		w.pause(ctx, "fetch interrupted", err)
 	}
 }
