@@ -36,7 +36,7 @@ fuzz:
 		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) ./pkg/schema/ || exit 1; \
 	done
 
-## deps: install ClickHouse (Debian's package) when it is missing
+## deps: install ClickHouse and ZooKeeper (Debian's packages) when they are missing
 deps:
 	@scripts/deps.sh
 

@@ -21,8 +21,7 @@ type ClickHouse struct {
 	Addr string
 	dir  string
 	argv []string
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *process // nil while stopped
 }
 
 // ErrNoClickHouse means no clickhouse-server binary was found.
@@ -68,6 +67,16 @@ func InstallClickHouse(ctx context.Context) error {
 // logs under dir, listening on 127.0.0.1:port, and waits until it answers.
 // Starting it again on the same dir finds the same databases.
 func StartClickHouse(ctx context.Context, dir string, port int) (*ClickHouse, error) {
+	return startClickHouse(ctx, dir, port, nil)
+}
+
+// StartClickHouseReplica is StartClickHouse for a server that is one replica
+// of a cluster (see Replica).
+func StartClickHouseReplica(ctx context.Context, dir string, port int, r Replica) (*ClickHouse, error) {
+	return startClickHouse(ctx, dir, port, &r)
+}
+
+func startClickHouse(ctx context.Context, dir string, port int, r *Replica) (*ClickHouse, error) {
 	argv, err := FindClickHouse()
 	if err != nil {
 		return nil, err
@@ -76,7 +85,7 @@ func StartClickHouse(ctx context.Context, dir string, port int) (*ClickHouse, er
 	if err != nil {
 		return nil, err
 	}
-	if err := writeClickHouseConfig(dir, port); err != nil {
+	if err := writeClickHouseConfig(dir, port, r); err != nil {
 		return nil, err
 	}
 	ch := &ClickHouse{
@@ -92,51 +101,26 @@ func StartClickHouse(ctx context.Context, dir string, port int) (*ClickHouse, er
 
 // Start starts the server process (again) and waits until it answers.
 func (ch *ClickHouse) Start(ctx context.Context) error {
-	logFile, err := os.OpenFile(filepath.Join(ch.dir, "log", "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	proc, err := startProcess(ch.argv, ch.dir, filepath.Join(ch.dir, "log", "stdout.log"))
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(ch.argv[0], ch.argv[1:]...)
-	cmd.Dir = ch.dir
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// The server must not outlive the process that started it (a test killed
-	// by its timeout, say).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return fmt.Errorf("start %s: %w", ch.argv[0], err)
-	}
-	ch.cmd, ch.done = cmd, make(chan struct{})
-	go func() { cmd.Wait(); logFile.Close(); close(ch.done) }()
-	if err := ch.waitReady(ctx, 60*time.Second); err != nil {
+	ch.proc = proc
+	if err := proc.waitReady(ctx, ch.Addr, 60*time.Second, ch.ping); err != nil {
 		ch.Kill()
 		return err
 	}
 	return nil
 }
 
-func (ch *ClickHouse) waitReady(ctx context.Context, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{ch.Addr}, DialTimeout: time.Second})
-		if err == nil {
-			err = conn.Ping(ctx)
-			conn.Close()
-			if err == nil {
-				return nil
-			}
-		}
-		select {
-		case <-ch.done:
-			return fmt.Errorf("clickhouse-server exited while starting; see %s", filepath.Join(ch.dir, "log"))
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("clickhouse-server did not answer on %s within %s: %w", ch.Addr, timeout, err)
-		}
+// ping checks once that the server answers.
+func (ch *ClickHouse) ping(ctx context.Context) error {
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{ch.Addr}, DialTimeout: time.Second})
+	if err != nil {
+		return err
 	}
+	defer conn.Close()
+	return conn.Ping(ctx)
 }
 
 // Stop asks the server to shut down (SIGTERM) and waits for it.
@@ -150,15 +134,9 @@ func (ch *ClickHouse) Kill() {
 }
 
 func (ch *ClickHouse) signal(sig syscall.Signal, wait time.Duration) {
-	if ch.cmd == nil {
+	if ch.proc == nil {
 		return
 	}
-	ch.cmd.Process.Signal(sig)
-	select {
-	case <-ch.done:
-	case <-time.After(wait):
-		ch.cmd.Process.Kill()
-		<-ch.done
-	}
-	ch.cmd = nil
+	ch.proc.stop(sig, wait)
+	ch.proc = nil
 }

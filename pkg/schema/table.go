@@ -20,68 +20,99 @@ var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 // safe.
 type Table struct {
 	Database string
-	Name     string
+	// Name is the table readers query. On a cluster it is the Distributed
+	// table, and the rows are in LocalName on every server.
+	Name string
 	// Legacy selects the variant for servers older than 20.1 (Debian's 18.16
 	// among them): no DateTime64, codecs or LowCardinality. Time is then
 	// stored as DateTime seconds plus a time_ms column of milliseconds.
 	Legacy bool
+	// Cluster spreads the table over a ClickHouse cluster; the zero value is
+	// a single server.
+	Cluster Cluster
 }
 
 // NewTable returns the table for a server of the given version, or an error
 // if a name is not a plain identifier.
 func NewTable(database, name string, serverMajor, serverMinor int) (Table, error) {
 	for _, id := range []string{database, name} {
-		if !identifier.MatchString(id) {
-			return Table{}, fmt.Errorf("ClickHouse name %q is not allowed: use letters, digits and _ (at most 64)", id)
+		if err := checkIdentifier(id); err != nil {
+			return Table{}, err
 		}
 	}
 	legacy := serverMajor < 20 || (serverMajor == 20 && serverMinor < 1)
 	return Table{Database: database, Name: name, Legacy: legacy}, nil
 }
 
-// FullName is the quoted database.table name.
+// checkIdentifier refuses a database, table or cluster name that is not a
+// plain identifier.
+func checkIdentifier(id string) error {
+	if !identifier.MatchString(id) {
+		return fmt.Errorf("ClickHouse name %q is not allowed: use letters, digits and _ (at most 64)", id)
+	}
+	return nil
+}
+
+// FullName is the quoted database.table name of the table readers query.
 func (t Table) FullName() string {
 	return fmt.Sprintf("`%s`.`%s`", t.Database, t.Name)
 }
 
-// CreateDatabaseSQL creates the database if it does not exist.
-func (t Table) CreateDatabaseSQL() string {
-	return fmt.Sprintf("CREATE DATABASE IF NOT EXISTS `%s`", t.Database)
+// SchemaSQL is every statement that creates the database and the tables, in
+// order, each idempotent: CreateDatabaseSQL, CreateTableSQL and, on a
+// cluster, DistributedTableSQL.
+func (t Table) SchemaSQL() []string {
+	ddl := []string{t.CreateDatabaseSQL(), t.CreateTableSQL()}
+	if t.Cluster.Name != "" {
+		ddl = append(ddl, t.DistributedTableSQL())
+	}
+	return ddl
 }
 
-// CreateTableSQL creates the table if it does not exist. An existing table is
-// never altered or dropped.
+// CreateDatabaseSQL creates the database if it does not exist.
+func (t Table) CreateDatabaseSQL() string {
+	return fmt.Sprintf("CREATE DATABASE IF NOT EXISTS `%s`%s", t.Database, t.onCluster())
+}
+
+// CreateTableSQL creates the table that holds the rows if it does not exist
+// (on a cluster, the replicated LocalName on every server). An existing table
+// is never altered or dropped.
 func (t Table) CreateTableSQL() string {
 	if t.Legacy {
-		return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
+		return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s%s (
     harbor_id String,
     ship_id   String,
     cargo_id  String,
     time      DateTime('UTC'),
     time_ms   UInt16,
     value     Float64
-) ENGINE = ReplacingMergeTree()
+) ENGINE = %s
 PARTITION BY toYYYYMM(time)
-ORDER BY (harbor_id, ship_id, cargo_id, time, time_ms)`, t.FullName())
+ORDER BY (harbor_id, ship_id, cargo_id, time, time_ms)`, t.LocalFullName(), t.onCluster(), t.engine("ReplacingMergeTree()"))
 	}
-	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
+	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s%s (
     harbor_id LowCardinality(String),
     ship_id   String CODEC(ZSTD(1)),
     cargo_id  LowCardinality(String),
     time      DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
     value     Float64 CODEC(Gorilla, ZSTD(1))
-) ENGINE = ReplacingMergeTree
+) ENGINE = %s
 PARTITION BY toYYYYMM(time)
-ORDER BY (harbor_id, ship_id, cargo_id, time)`, t.FullName())
+ORDER BY (harbor_id, ship_id, cargo_id, time)`, t.LocalFullName(), t.onCluster(), t.engine("ReplacingMergeTree"))
 }
 
 // InsertSQL is the INSERT statement for a columnar batch, with the columns
 // listed in the order Columns supplies them (old servers require the list).
+// On a cluster it inserts into the table Cluster.InsertDistributed chooses.
 func (t Table) InsertSQL() string {
-	if t.Legacy {
-		return "INSERT INTO " + t.FullName() + " (harbor_id, ship_id, cargo_id, time, time_ms, value)"
+	target := t.LocalFullName()
+	if t.Cluster.InsertDistributed {
+		target = t.FullName()
 	}
-	return "INSERT INTO " + t.FullName() + " (harbor_id, ship_id, cargo_id, time, value)"
+	if t.Legacy {
+		return "INSERT INTO " + target + " (harbor_id, ship_id, cargo_id, time, time_ms, value)"
+	}
+	return "INSERT INTO " + target + " (harbor_id, ship_id, cargo_id, time, value)"
 }
 
 // TimeMillisSQL is an expression giving a row's time in Unix milliseconds,

@@ -21,13 +21,7 @@ func TestStoreCreatesTableInsertsAndReopens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cols := &schema.Columns{
-		HarborID: []string{"h", "h", "h"},
-		ShipID:   []string{"s", "s", "s"},
-		CargoID:  []string{"c", "c", "c"},
-		Time:     []int64{1_700_000_000_001, 1_700_000_000_999, 1_700_000_001_000},
-		Value:    []float64{1, 2, 3},
-	}
+	cols := sampleColumns()
 	if err := st.Insert(ctx, cols); err != nil {
 		t.Fatal(err)
 	}
@@ -61,5 +55,17 @@ func TestStoreCreatesTableInsertsAndReopens(t *testing.T) {
 	}
 	if i != 3 {
 		t.Fatalf("%d rows with FINAL, want 3", i)
+	}
+}
+
+// sampleColumns is a batch of three readings of one series, 1 ms, 998 ms
+// and 1 ms apart.
+func sampleColumns() *schema.Columns {
+	return &schema.Columns{
+		HarborID: []string{"h", "h", "h"},
+		ShipID:   []string{"s", "s", "s"},
+		CargoID:  []string{"c", "c", "c"},
+		Time:     []int64{1_700_000_000_001, 1_700_000_000_999, 1_700_000_001_000},
+		Value:    []float64{1, 2, 3},
 	}
 }
