@@ -23,6 +23,7 @@ require (
 	github.com/go-faster/errors v0.8.0 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/google/uuid v1.6.0 // indirect
+	github.com/harbor-ingest/harbor/pkg/chconn v0.0.0-00010101000000-000000000000 // indirect
 	github.com/harbor-ingest/harbor/pkg/schema v0.0.0 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/labstack/echo/v4 v4.16.0 // indirect
@@ -58,6 +59,7 @@ require (
 
 replace (
 	github.com/harbor-ingest/harbor/pkg/app => ../../pkg/app
+	github.com/harbor-ingest/harbor/pkg/chconn => ../../pkg/chconn
 	github.com/harbor-ingest/harbor/pkg/devenv => ../../pkg/devenv
 	github.com/harbor-ingest/harbor/pkg/schema => ../../pkg/schema
 	github.com/harbor-ingest/harbor/pkg/stream => ../../pkg/stream

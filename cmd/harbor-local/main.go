@@ -22,6 +22,9 @@ func main() {
 		if _, set := os.LookupEnv("LISTEN_ADDR"); !set {
 			cfg.Ingest.API.ListenAddr = "127.0.0.1:8080"
 		}
+		if _, set := os.LookupEnv("READ_API_ENABLED"); !set {
+			cfg.Ingest.API.Read.Enabled = true // the demo key has the read scope
+		}
 		if _, set := os.LookupEnv("HTTP_ADDR"); !set {
 			cfg.Writer.HTTPAddr = "127.0.0.1:8081"
 		}

@@ -38,6 +38,7 @@ require (
 	github.com/ClickHouse/clickhouse-go/v2 v2.51.0
 	github.com/caarlos0/env/v11 v11.4.2
 	github.com/harbor-ingest/harbor/pkg/app v0.0.0-00010101000000-000000000000
+	github.com/harbor-ingest/harbor/pkg/chconn v0.0.0-00010101000000-000000000000
 	github.com/harbor-ingest/harbor/pkg/devenv v0.0.0-00010101000000-000000000000
 	github.com/harbor-ingest/harbor/pkg/schema v0.0.0
 	github.com/harbor-ingest/harbor/pkg/stream v0.0.0
@@ -47,6 +48,7 @@ require (
 
 replace (
 	github.com/harbor-ingest/harbor/pkg/app => ../../pkg/app
+	github.com/harbor-ingest/harbor/pkg/chconn => ../../pkg/chconn
 	github.com/harbor-ingest/harbor/pkg/devenv => ../../pkg/devenv
 	github.com/harbor-ingest/harbor/pkg/schema => ../../pkg/schema
 	github.com/harbor-ingest/harbor/pkg/stream => ../../pkg/stream

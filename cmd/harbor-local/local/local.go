@@ -40,7 +40,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 			return err
 		}
 		defer ch.Stop()
-		cfg.Writer.ClickHouse.Addr = ch.Addr
+		cfg.Writer.ClickHouse.Addr, cfg.Ingest.ClickHouse.Addr = ch.Addr, ch.Addr
 	}
 	key := ""
 	if !cfg.ExternalKeys {
@@ -145,6 +145,10 @@ and a batch:
 See them in ClickHouse (about a second later):
 
   clickhouse-client --port %[4]s -q "SELECT * FROM %[5]s.%[6]s FINAL ORDER BY time DESC LIMIT 10"
+
+or through the read API:
+
+  curl -sS http://%[1]s/api/v1/harbors/%[2]s/ships/ship-1/latest -H 'X-API-Key: %[3]s'
 
 Ctrl-C stops everything.
 `, host, harbor, key, portOf(cfg.Writer.ClickHouse.Addr), cfg.Writer.ClickHouse.Database, cfg.Writer.ClickHouse.Table)

@@ -39,6 +39,7 @@ func TestRunServesTheWholePipeline(t *testing.T) {
 		"LISTEN_ADDR":           "127.0.0.1:" + itoa(ports[2]),
 		"FLUSH_INTERVAL":        "100ms",
 		"HTTP_ADDR":             "127.0.0.1:0",
+		"READ_API_ENABLED":      "true",
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -91,12 +92,24 @@ func TestRunServesTheWholePipeline(t *testing.T) {
 		var value float64
 		err := conn.QueryRow(context.Background(), "SELECT value FROM harbor.readings FINAL WHERE harbor_id = 'demo' AND ship_id = 'ship-1'").Scan(&value)
 		if err == nil && value == 21.5 {
-			return
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("reading not in ClickHouse: %v", err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// The printed read-API example works too.
+	req, _ = http.NewRequest(http.MethodGet, "http://127.0.0.1:"+itoa(ports[2])+"/api/v1/harbors/demo/ships/ship-1/latest", nil)
+	req.Header.Set("X-API-Key", strings.TrimSpace(string(key)))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "21.5") || !strings.Contains(out.String(), "/ships/ship-1/latest") {
+		t.Fatalf("read API: %d %s", resp.StatusCode, body)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/services/writer/store"
 )
 
@@ -81,10 +82,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	var want uint64
 	if o.Direct {
 		res, err := Direct(ctx, d, DirectConfig{
-			Store: store.Config{
+			Store: store.Config{Config: chconn.Config{
 				Addr: o.ClickHouse, Database: o.Database, Table: o.Table,
 				Username: "default", DialTimeout: 5 * time.Second,
-			},
+			}},
 			Harbor: rep.Harbor, BatchRows: o.DirectBatch, Inserters: o.Send.Conns,
 		}, o.Log)
 		if err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/schema"
@@ -42,4 +43,33 @@ type Config struct {
 	AdminToken string `env:"ADMIN_TOKEN"`
 	// Limits are the validation rules of a reading.
 	Limits schema.Limits
+	// Read are the settings of the read API.
+	Read ReadConfig
+}
+
+// ReadConfig holds the settings of the read API (/api/v1/harbors/...).
+type ReadConfig struct {
+	// Enabled turns the read API on; it reads ClickHouse with the
+	// CLICKHOUSE_* settings. Off, its routes answer 404.
+	Enabled bool `env:"READ_API_ENABLED" envDefault:"false"`
+	// MaxPoints caps the points of one answer: a step that would give more
+	// is raised, and raw readings past it are cut off.
+	MaxPoints int `env:"READ_MAX_POINTS" envDefault:"10000"`
+	// MaxRange caps the time range (to - from) of one request.
+	MaxRange time.Duration `env:"READ_MAX_RANGE" envDefault:"744h"`
+	// QueryTimeout bounds each ClickHouse query; past it the answer is 503.
+	QueryTimeout time.Duration `env:"READ_QUERY_TIMEOUT" envDefault:"10s"`
+}
+
+// Check refuses settings the read API cannot work with.
+func (c ReadConfig) Check() error {
+	switch {
+	case c.MaxPoints < 2:
+		return errors.New("READ_MAX_POINTS must be at least 2")
+	case c.MaxRange < time.Second:
+		return errors.New("READ_MAX_RANGE must be at least 1s")
+	case c.QueryTimeout <= 0:
+		return errors.New("READ_QUERY_TIMEOUT must be positive")
+	}
+	return nil
 }

@@ -19,6 +19,8 @@ type Deps struct {
 	Publisher Publisher
 	// Store backs the admin API (on when cfg.AdminToken is set).
 	Store *tenant.Store
+	// Reader backs the read API (on when cfg.Read.Enabled).
+	Reader Reader
 	// Metrics are registered on Registry and served from Gatherer.
 	Registry prometheus.Registerer
 	Gatherer prometheus.Gatherer
@@ -37,9 +39,13 @@ func New(cfg Config, d Deps) *echo.Echo {
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
+	e.GET("/api/openapi.json", openAPI)
 
 	if cfg.AdminToken != "" && d.Store != nil {
 		adminRoutes(e, cfg.AdminToken, d.Store)
+	}
+	if cfg.Read.Enabled && d.Reader != nil {
+		readRoutes(e, cfg, d.Reader, d.Auth)
 	}
 	auth := authorize(d.Auth, tenant.ScopeWrite)
 	for _, prefix := range []string{"/api/v1/ingest/ingest/:harbor_id", "/api/v2/ingest/:harbor_id"} {

@@ -28,4 +28,9 @@ func TestConfigFromEnvironment(t *testing.T) {
 		cfg.Stream.MaxAge != 7*24*time.Hour || cfg.API.ReadHeaderTimeout != 5*time.Second {
 		t.Errorf("defaults: %+v", cfg)
 	}
+	// The read API is off, and shares the writer's ClickHouse settings.
+	if cfg.API.Read.Enabled || cfg.API.Read.MaxPoints != 10000 || cfg.API.Read.MaxRange != 31*24*time.Hour ||
+		cfg.ClickHouse.Addr != "127.0.0.1:9000" || cfg.ClickHouse.Table != "readings" || cfg.API.Read.Check() != nil {
+		t.Errorf("read API defaults: %+v %+v", cfg.API.Read, cfg.ClickHouse)
+	}
 }

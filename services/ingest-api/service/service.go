@@ -1,5 +1,6 @@
 // Package service wires the ingest API together: NATS connection, stream,
-// publisher and HTTP server, run until its context ends.
+// publisher, the read API's ClickHouse reader and the HTTP server, run until
+// its context ends.
 package service
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/harbor-ingest/harbor/services/ingest-api/api"
 	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/harbor-ingest/harbor/services/ingest-api/publish"
+	"github.com/harbor-ingest/harbor/services/ingest-api/reader"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -25,6 +27,8 @@ import (
 type Config struct {
 	API    api.Config
 	Stream stream.Config
+	// ClickHouse is where the read API reads (when API.Read.Enabled).
+	ClickHouse reader.Config
 	// TenantsBucket holds the harbors and keys that harborctl manages.
 	TenantsBucket string `env:"TENANTS_BUCKET" envDefault:"harbor_tenants"`
 	// ReplicasBucket holds one heartbeat per live replica; ReplicaTTL is how
@@ -39,6 +43,18 @@ type Config struct {
 // (each waits for its JetStream acknowledgement) and closes the connection.
 // listening, if not nil, is called with the address once it accepts requests.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr string)) error {
+	var rd api.Reader
+	if cfg.API.Read.Enabled {
+		if err := cfg.API.Read.Check(); err != nil {
+			return err
+		}
+		r, err := reader.Open(cfg.ClickHouse, log)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		rd = r
+	}
 	nc, js, err := stream.Open(ctx, cfg.Stream, "harbor-ingest-api", log, jetstream.WithPublishAsyncTimeout(cfg.API.PublishTimeout))
 	if err != nil {
 		return err
@@ -65,6 +81,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 		Limiter:   limit.New(cfg.API.RateBurst, replicas.Count),
 		Publisher: pub,
 		Store:     tenants,
+		Reader:    rd,
 		Registry:  reg, Gatherer: reg,
 		Log: log,
 	})

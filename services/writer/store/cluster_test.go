@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
@@ -49,8 +50,8 @@ func TestStoreOnCluster(t *testing.T) {
 	cols := sampleColumns()
 	for i, mode := range []string{InsertLocal, InsertDistributed} {
 		own, other := c.Replicas[i], c.Replicas[1-i]
-		cfg := Config{Addr: own.Addr, Database: "harbor_test", Table: "readings_" + mode, Username: "default",
-			DialTimeout: 5 * time.Second, Cluster: c.Name, InsertTable: mode}
+		cfg := Config{Config: chconn.Config{Addr: own.Addr, Database: "harbor_test", Table: "readings_" + mode, Username: "default",
+			DialTimeout: 5 * time.Second}, Cluster: c.Name, InsertTable: mode}
 		st, err := Open(ctx, cfg, log)
 		if err != nil {
 			t.Fatalf("%s: %v", mode, err)

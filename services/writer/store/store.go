@@ -3,35 +3,19 @@ package store
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
-	"os"
-	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
-// Config holds the ClickHouse settings of a writer.
+// Config holds the ClickHouse settings of a writer: the connection shared
+// with the read API, and the cluster mode.
 type Config struct {
-	// Addr is host:port of ClickHouse's native protocol, or a comma-separated
-	// list of them.
-	Addr     string `env:"CLICKHOUSE_ADDR" envDefault:"127.0.0.1:9000"`
-	Database string `env:"CLICKHOUSE_DATABASE" envDefault:"harbor"`
-	Table    string `env:"CLICKHOUSE_TABLE" envDefault:"readings"`
-	Username string `env:"CLICKHOUSE_USER" envDefault:"default"`
-	Password string `env:"CLICKHOUSE_PASSWORD"`
-	// TLS connects with TLS (ClickHouse's secure native port, 9440 by
-	// default); TLSCAFile verifies the server with this CA instead of the
-	// system's.
-	TLS       bool   `env:"CLICKHOUSE_TLS" envDefault:"false"`
-	TLSCAFile string `env:"CLICKHOUSE_TLS_CA_FILE"`
-	// DialTimeout bounds each attempt to reach ClickHouse.
-	DialTimeout time.Duration `env:"CLICKHOUSE_DIAL_TIMEOUT" envDefault:"5s"`
+	chconn.Config
 	// Cluster, when set, creates the table replicated over this cluster of
 	// the servers' <remote_servers> (see schema.Cluster); empty: one server.
 	Cluster string `env:"CLICKHOUSE_CLUSTER"`
@@ -53,23 +37,13 @@ type Store struct {
 // ctx ends), detects the server's version and creates the database and table
 // in the best form that version supports.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
-	tlsConfig, err := cfg.tlsConfig()
-	if err != nil {
-		return nil, err
-	}
 	cluster, err := cfg.cluster()
 	if err != nil {
 		return nil, err
 	}
-	conn, err := clickhouse.Open(&clickhouse.Options{
-		Addr:        strings.Split(cfg.Addr, ","),
-		Auth:        clickhouse.Auth{Database: "default", Username: cfg.Username, Password: cfg.Password},
-		DialTimeout: cfg.DialTimeout,
-		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
-		TLS:         tlsConfig,
-	})
+	conn, err := chconn.Open(cfg.Config)
 	if err != nil {
-		return nil, fmt.Errorf("configure ClickHouse client: %w", err)
+		return nil, err
 	}
 	version, err := waitForServer(ctx, conn, cfg.Addr, log)
 	if err != nil {
@@ -158,22 +132,3 @@ func (s *Store) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
 
 // Close closes the connection.
 func (s *Store) Close() error { return s.conn.Close() }
-
-// tlsConfig is the client TLS configuration, or nil without TLS.
-func (cfg Config) tlsConfig() (*tls.Config, error) {
-	if !cfg.TLS {
-		return nil, nil
-	}
-	c := &tls.Config{MinVersion: tls.VersionTLS12}
-	if cfg.TLSCAFile != "" {
-		pem, err := os.ReadFile(cfg.TLSCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read CLICKHOUSE_TLS_CA_FILE: %w", err)
-		}
-		c.RootCAs = x509.NewCertPool()
-		if !c.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CLICKHOUSE_TLS_CA_FILE %s holds no PEM certificate", cfg.TLSCAFile)
-		}
-	}
-	return c, nil
-}

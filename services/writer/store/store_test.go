@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
@@ -15,7 +16,7 @@ func TestStoreCreatesTableInsertsAndReopens(t *testing.T) {
 	ch := devenv.TestClickHouse(t)
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := Config{Addr: ch.Addr, Database: "harbor_test", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}
+	cfg := Config{Config: chconn.Config{Addr: ch.Addr, Database: "harbor_test", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}}
 
 	st, err := Open(ctx, cfg, log)
 	if err != nil {
