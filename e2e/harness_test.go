@@ -188,11 +188,17 @@ func (p *pipeline) post(path, key string, body []byte, headers ...string) (int, 
 // postTo is post to the API at baseURL.
 func (p *pipeline) postTo(baseURL, path, key string, body []byte, headers ...string) (int, http.Header, []byte) {
 	p.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, baseURL+path, bytes.NewReader(body))
+	return p.request(http.MethodPost, baseURL+path, key, body, append([]string{"Content-Type", "application/json"}, headers...)...)
+}
+
+// request sends a request with the API key and headers (name, value, ...)
+// and returns the status, the headers and the body.
+func (p *pipeline) request(method, url, key string, body []byte, headers ...string) (int, http.Header, []byte) {
+	p.t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
 	if key != "" {
 		req.Header.Set("X-API-Key", key)
 	}
@@ -209,6 +215,25 @@ func (p *pipeline) postTo(baseURL, path, key string, body []byte, headers ...str
 		p.t.Fatal(err)
 	}
 	return resp.StatusCode, resp.Header, b
+}
+
+// postConcurrently has clients post batches of perBatch readings each, as
+// careful clients (postUntilAccepted), a new ship per batch, and returns a
+// wait for them to finish.
+func (p *pipeline) postConcurrently(clients, batches, perBatch int, start time.Time, gap time.Duration) (wait func()) {
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			for b := range batches {
+				id := "c" + strconv.Itoa(c) + "-b" + strconv.Itoa(b)
+				if !p.postUntilAccepted(id, batchBody("ship-"+id, start, perBatch, 0)) {
+					return
+				}
+				time.Sleep(gap)
+			}
+		})
+	}
+	return wg.Wait
 }
 
 // row is a stored reading as the test reads it back.

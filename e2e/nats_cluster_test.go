@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,21 +31,10 @@ func TestNATSClusterLosesNothingWhenAServerDies(t *testing.T) {
 
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
 	const clients, batches, perBatch = 3, 40, 100
-	var wg sync.WaitGroup
-	for c := range clients {
-		wg.Go(func() {
-			for b := range batches {
-				id := "c" + strconv.Itoa(c) + "-b" + strconv.Itoa(b)
-				if !p.postUntilAccepted(id, batchBody("ship-"+id, start, perBatch, 0)) {
-					return
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-		})
-	}
+	wait := p.postConcurrently(clients, batches, perBatch, start, 10*time.Millisecond)
 	time.Sleep(500 * time.Millisecond)
 	nodes[0].Shutdown() // one of three: the stream keeps a quorum
-	wg.Wait()
+	wait()
 	p.waitForRows(clients*batches*perBatch, 60*time.Second)
 }
 

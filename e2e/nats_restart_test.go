@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"net/http"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 )
@@ -17,18 +15,7 @@ func TestNATSRestartLosesNothing(t *testing.T) {
 	start := time.Now().Add(-time.Hour)
 	const clients, batches, perBatch = 4, 30, 50
 
-	var wg sync.WaitGroup
-	for c := range clients {
-		wg.Go(func() {
-			for b := range batches {
-				id := "c" + strconv.Itoa(c) + "-b" + strconv.Itoa(b)
-				if !p.postUntilAccepted(id, batchBody("ship-"+id, start, perBatch, 0)) {
-					return
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-		})
-	}
+	wait := p.postConcurrently(clients, batches, perBatch, start, 20*time.Millisecond)
 	time.Sleep(300 * time.Millisecond)
 	p.stopNATS()
 	// While NATS is down the API refuses at once, with Retry-After.
@@ -38,7 +25,7 @@ func TestNATSRestartLosesNothing(t *testing.T) {
 	}
 	time.Sleep(1500 * time.Millisecond)
 	p.startNATS()
-	wg.Wait()
+	wait()
 
 	// The Idempotency-Key kept every retried batch to one message.
 	if n := p.streamMessages(); n != clients*batches {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -17,23 +16,7 @@ import (
 // status, the headers and the body.
 func (p *pipeline) get(path, key string) (int, http.Header, []byte) {
 	p.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, p.url+path, nil)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("X-API-Key", key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b
+	return p.request(http.MethodGet, p.url+path, key, nil)
 }
 
 // getJSON is get for an answer that must be 200 with the JSON want (compared
