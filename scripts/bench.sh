@@ -54,6 +54,8 @@ NATS_PORT=${NATS_PORT:-14622}
 CH_PORT=${CH_PORT:-19400}
 WRITER_PORT=${WRITER_PORT:-18481}
 MAX_DURATION=${MAX_DURATION:-15m}
+# The writer's soft memory limit (Go's GOMEMLIMIT), as its image sets it.
+WRITER_GOMEMLIMIT=${WRITER_GOMEMLIMIT:-250MiB}
 QUIET_LOAD=${QUIET_LOAD:-0.6}
 QUIET_WAIT=${QUIET_WAIT:-1500}
 QUIET_POLL=${QUIET_POLL:-30}
@@ -208,6 +210,7 @@ echo "harbor-local (NATS $NATS_URL): pid $HARBOR_PID; clickhouse-server ($CH_ADD
 for i in "${!WRITER_PORTS[@]}"; do
 	NATS_URL="$NATS_URL" CLICKHOUSE_ADDR="$CH_ADDR" API_KEYS="$KEYS" \
 		HTTP_ADDR="127.0.0.1:${WRITER_PORTS[$i]}" LOG_FORMAT=text LOG_LEVEL=info \
+		GOMEMLIMIT="$WRITER_GOMEMLIMIT" \
 		"$WORK/bin/writer" >"$WORK/writer-$((i + 1)).log" 2>&1 &
 	WRITER_PIDS+=($!)
 done
