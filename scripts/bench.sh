@@ -35,12 +35,18 @@
 # NATS_PORT (14622), CH_PORT (19400), WRITER_PORT (18481: the first writer's
 # probes and metrics, the next ones on the following ports),
 # MAX_DURATION (15m, bound on each send phase and each wait for rows),
-# QUIET_LOAD (0.6), QUIET_WAIT (1500), QUIET_POLL (30), RETRIES (2),
+# WRITER_GOMEMLIMIT (250MiB, the writers' GOMEMLIMIT, as their image sets it;
+# empty: Go's default), QUIET_LOAD (0.6), QUIET_WAIT (1500), QUIET_POLL (30),
+# RETRIES (2),
 # BENCH_OUT (docs/benchmarks.md), KEEP=1 keeps the temporary directory.
 #
 #   scripts/bench.sh                          # the full run
 #   READINGS=1000000 scripts/bench.sh         # a quicker one
 #   WRITERS=2 SCENARIOS="1 4" scripts/bench.sh  # batch with two writers, and the direct baseline
+
+# One block, read whole before it runs: editing this file during a run (it
+# takes minutes) cannot change or break the run.
+{
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,7 +61,7 @@ CH_PORT=${CH_PORT:-19400}
 WRITER_PORT=${WRITER_PORT:-18481}
 MAX_DURATION=${MAX_DURATION:-15m}
 # The writer's soft memory limit (Go's GOMEMLIMIT), as its image sets it.
-WRITER_GOMEMLIMIT=${WRITER_GOMEMLIMIT:-250MiB}
+WRITER_GOMEMLIMIT=${WRITER_GOMEMLIMIT-250MiB}
 QUIET_LOAD=${QUIET_LOAD:-0.6}
 QUIET_WAIT=${QUIET_WAIT:-1500}
 QUIET_POLL=${QUIET_POLL:-30}
@@ -384,6 +390,7 @@ ch_version=$(/usr/sbin/clickhouse-server --version 2>/dev/null | head -1 || true
 [[ -n "$ch_version" ]] || ch_version="clickhouse-server $(dpkg-query -W -f='${Version}' clickhouse-server 2>/dev/null || clickhouse-client --version 2>/dev/null || echo unknown)"
 CMD="READINGS=$READINGS SINGLE_REQUESTS=$SINGLE_REQUESTS RATE_SECONDS=$RATE_SECONDS WRITERS=$WRITERS"
 [[ "$SCENARIOS" == "1 2 3 4" ]] || CMD+=" SCENARIOS=\"$SCENARIOS\""
+[[ "$WRITER_GOMEMLIMIT" == 250MiB ]] || CMD+=" WRITER_GOMEMLIMIT=\"$WRITER_GOMEMLIMIT\""
 SECTION=$(
 	cat <<EOF
 
@@ -396,7 +403,7 @@ $(printf -- '- %s\n' "${NOTES[@]}")
 - commit $(git rev-parse --short HEAD 2>/dev/null || echo "?")$(git diff --quiet HEAD -- 2>/dev/null || echo " with local changes")
 - command: \`$CMD scripts/bench.sh\`
 - data set: 100 ships × 10 cargos, readings one second apart per series
-- processes: harbor-local with LOCAL_RUN_SERVICES=false (the embedded NATS, "nats" below) and its clickhouse-server; one ingest-api; $WRITERS writer process(es) (FLUSH_INTERVAL 1s, BATCH_ROWS 100000); loadgen
+- processes: harbor-local with LOCAL_RUN_SERVICES=false (the embedded NATS, "nats" below) and its clickhouse-server; one ingest-api; $WRITERS writer process(es) (FLUSH_INTERVAL 1s, BATCH_ROWS 100000, GOMEMLIMIT ${WRITER_GOMEMLIMIT:-unset}); loadgen
 
 | scenario | readings | requests | send s | readings/s | requests/s | latency ms p50 / p95 / p99 / max | non-2xx / errors | end-to-end readings/s | catch-up s | peak RSS MiB api / writer (max) / nats / clickhouse / loadgen | CPU s api / writers / nats / clickhouse / loadgen / other | load before |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|
@@ -442,3 +449,5 @@ fi
 printf '%s\n' "$SECTION" >>"$BENCH_OUT"
 printf '%s\n' "$SECTION"
 echo "appended to $BENCH_OUT" >&2
+exit
+}
