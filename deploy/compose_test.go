@@ -105,7 +105,7 @@ func TestComposeIngestAPI(t *testing.T) {
 }
 
 // TestComposeBuildsFromRepoRoot checks that the service images build with the
-// repository root as context (go.work and the replace directives need it)
+// repository root as context (where the product's go.mod is)
 // from Dockerfiles that exist.
 func TestComposeBuildsFromRepoRoot(t *testing.T) {
 	p := loadCompose(t)
