@@ -73,12 +73,13 @@ func TestBadInputIsRefusedAndStoresNothing(t *testing.T) {
 		{"not gzip", batch, keyA, []byte("[" + one + "]"), []string{"Content-Encoding", "gzip"}, 400, "gzip", nil},
 		{"long idempotency key", single, keyA, []byte(one), []string{"Idempotency-Key", strings.Repeat("k", 129)}, 400, "Idempotency-Key", nil},
 		{"bad readings in a batch", batch, keyA, []byte(`[` + one + `,
-			{"ship_id":"s","cargo_id":"c","value":"1"},
+			{"ship_id":"s","cargo_id":"c","value":"ok"},
 			{"ship_id":"` + strings.Repeat("x", 101) + `","cargo_id":"c\u0007","value":1e400},
 			{"time":"2024-01-01T00:00:00","ship_id":"s","cargo_id":"c","value":1},
 			{"time":"` + future + `","cargo_id":"c","value":null}]`), nil, 400, "invalid",
 			[]string{"[1].value", "[2].ship_id", "[2].cargo_id", "[2].value", "[3].time", "[4].time", "[4].ship_id", "[4].value"}},
-		{"bad single reading", single, keyA, []byte(`{"ship_id":"s","cargo_id":"c","value":true}`), nil, 400, "invalid", []string{"value"}},
+		{"bad single reading", single, keyA, []byte(`{"ship_id":"s","cargo_id":"c","value":"21,5"}`), nil, 400, "invalid", []string{"value"}},
+		{"bad flat reading", single, keyA, []byte(`{"ship_id":"s","temp":1e400,"rpm":"x"}`), nil, 400, "invalid", []string{"temp"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

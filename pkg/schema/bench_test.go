@@ -32,7 +32,7 @@ func BenchmarkDecodeBatch5000(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := DecodeBatch(body, testNow, testLimits, 10000); err != nil {
+		if _, err := DecodeBatch(body, testNow, batchOpts(10000)); err != nil {
 			b.Fatal(err)
 		}
 	}

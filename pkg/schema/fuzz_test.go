@@ -62,7 +62,7 @@ func FuzzDecodeReading(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		r, err := DecodeReading(body, testNow, testLimits)
+		d, err := DecodeReading(body, testNow, whole)
 		if err != nil {
 			checkError(t, err)
 			return
@@ -70,10 +70,15 @@ func FuzzDecodeReading(f *testing.F) {
 		if !json.Valid(body) {
 			t.Fatalf("accepted a body that is not JSON: %q", body)
 		}
-		checkValid(t, r)
-		again, err := DecodeReading(readingJSON(r), testNow, testLimits)
-		if err != nil || again != r {
-			t.Fatalf("round trip of %+v: %+v, %v", r, again, err)
+		if len(d.Readings) == 0 || d.Skipped != nil {
+			t.Fatalf("accepted %d readings, skipped %v", len(d.Readings), d.Skipped)
+		}
+		for _, r := range d.Readings {
+			checkValid(t, r)
+			again, err := DecodeReading(readingJSON(r), testNow, whole)
+			if err != nil || len(again.Readings) != 1 || again.Readings[0] != r {
+				t.Fatalf("round trip of %+v: %+v, %v", r, again, err)
+			}
 		}
 	})
 }
@@ -89,7 +94,7 @@ func FuzzDecodeBatch(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		rs, err := DecodeBatch(body, testNow, testLimits, 50)
+		d, err := DecodeBatch(body, testNow, batchOpts(50))
 		if err != nil {
 			checkError(t, err)
 			return
@@ -97,7 +102,8 @@ func FuzzDecodeBatch(f *testing.F) {
 		if !json.Valid(body) {
 			t.Fatalf("accepted a body that is not JSON: %q", body)
 		}
-		if len(rs) == 0 || len(rs) > 50 {
+		rs := d.Readings
+		if len(rs) == 0 || len(rs) > 50 || d.Skipped != nil {
 			t.Fatalf("accepted a batch of %d", len(rs))
 		}
 		parts := make([]string, len(rs))
@@ -105,13 +111,13 @@ func FuzzDecodeBatch(f *testing.F) {
 			checkValid(t, r)
 			parts[i] = string(readingJSON(r))
 		}
-		again, err := DecodeBatch([]byte("["+strings.Join(parts, ",")+"]"), testNow, testLimits, 50)
-		if err != nil || len(again) != len(rs) {
+		again, err := DecodeBatch([]byte("["+strings.Join(parts, ",")+"]"), testNow, batchOpts(50))
+		if err != nil || len(again.Readings) != len(rs) {
 			t.Fatalf("round trip: %v", err)
 		}
 		for i := range rs {
-			if again[i] != rs[i] {
-				t.Fatalf("round trip of reading %d: %+v, want %+v", i, again[i], rs[i])
+			if again.Readings[i] != rs[i] {
+				t.Fatalf("round trip of reading %d: %+v, want %+v", i, again.Readings[i], rs[i])
 			}
 		}
 	})

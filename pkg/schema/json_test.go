@@ -2,6 +2,7 @@ package schema
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,24 @@ import (
 var (
 	testNow    = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	testLimits = Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast: 5 * 8760 * time.Hour}
+	whole      = Options{Limits: testLimits}
 )
+
+// decodeOne decodes a single-reading body that must hold exactly one reading.
+func decodeOne(t *testing.T, body string) (Reading, error) {
+	t.Helper()
+	d, err := DecodeReading([]byte(body), testNow, whole)
+	if err != nil {
+		return Reading{}, err
+	}
+	if len(d.Readings) != 1 {
+		t.Fatalf("%s: %d readings, want 1", body, len(d.Readings))
+	}
+	return d.Readings[0], nil
+}
+
+// batchOpts are the options of a whole-batch decode of at most maxLen.
+func batchOpts(maxLen int) Options { return Options{Limits: testLimits, MaxLen: maxLen} }
 
 func TestDecodeReadingAcceptsTimeFormats(t *testing.T) {
 	cases := map[string]int64{
@@ -21,7 +39,7 @@ func TestDecodeReadingAcceptsTimeFormats(t *testing.T) {
 		`"2026-11-25T05:00:00-05:00"`:      time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC).UnixMilli(),
 	}
 	for in, want := range cases {
-		r, err := DecodeReading([]byte(`{"time":`+in+`,"ship_id":"s","cargo_id":"c","value":1}`), testNow, testLimits)
+		r, err := decodeOne(t, `{"time":`+in+`,"ship_id":"s","cargo_id":"c","value":1}`)
 		if err != nil {
 			t.Errorf("%s: %v", in, err)
 			continue
@@ -33,7 +51,7 @@ func TestDecodeReadingAcceptsTimeFormats(t *testing.T) {
 }
 
 func TestDecodeReadingDefaultsAndFields(t *testing.T) {
-	r, err := DecodeReading([]byte(`{"ship_id":"ship-1","cargo_id":"temp °C","value":-0.5e2,"extra":{"a":[1]}}`), testNow, testLimits)
+	r, err := decodeOne(t, `{"ship_id":"ship-1","cargo_id":"temp °C","value":-0.5e2,"extra":{"a":[1]},"unit":"°C","n":null}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +69,13 @@ func TestDecodeReadingRejects(t *testing.T) {
 		{`{"ship_id":"s","cargo_id":"c"}`, "value", ErrTypeMissing},
 		{`{"cargo_id":"c","value":1}`, "ship_id", ErrTypeMissing},
 		{`{"ship_id":"s","value":1}`, "cargo_id", ErrTypeMissing},
-		{`{"ship_id":"s","cargo_id":"c","value":"1"}`, "value", ErrTypeType},
-		{`{"ship_id":"s","cargo_id":"c","value":true}`, "value", ErrTypeType},
+		{`{"ship_id":"s","cargo_id":"c","value":"ok"}`, "value", ErrTypeType},
+		{`{"ship_id":"s","cargo_id":"c","value":" 1"}`, "value", ErrTypeType},
+		{`{"ship_id":"s","cargo_id":"c","value":"NaN"}`, "value", ErrTypeType},
+		{`{"ship_id":"s","cargo_id":"c","value":"0x10"}`, "value", ErrTypeType},
+		{`{"ship_id":"s","cargo_id":"c","value":"1e400"}`, "value", ErrTypeFinite},
 		{`{"ship_id":"s","cargo_id":"c","value":null}`, "value", ErrTypeType},
+		{`{"ship_id":"s","cargo_id":"c","value":[1]}`, "value", ErrTypeType},
 		{`{"ship_id":"s","cargo_id":"c","value":1e400}`, "value", ErrTypeFinite},
 		{`{"ship_id":"s","cargo_id":"c","value":-1e400}`, "value", ErrTypeFinite},
 		{`{"ship_id":1,"cargo_id":"c","value":1}`, "ship_id", ErrTypeType},
@@ -70,7 +92,7 @@ func TestDecodeReadingRejects(t *testing.T) {
 		{`{"time":"1999-01-01T00:00:00Z","ship_id":"s","cargo_id":"c","value":1}`, "time", ErrTypeTimeRange},
 	}
 	for _, c := range cases {
-		_, err := DecodeReading([]byte(c.body), testNow, testLimits)
+		_, err := DecodeReading([]byte(c.body), testNow, whole)
 		var inv *InvalidError
 		if !errors.As(err, &inv) {
 			t.Errorf("%s: got %v, want an InvalidError", c.body, err)
@@ -85,12 +107,12 @@ func TestDecodeReadingRejects(t *testing.T) {
 
 func TestDecodeMalformed(t *testing.T) {
 	for _, body := range []string{``, `   `, `[`, `{"ship_id":`, `"text"`, `[1]`, "{\"ship_id\":\"\xff\"}", `nul`} {
-		if _, err := DecodeReading([]byte(body), testNow, testLimits); !errors.Is(err, ErrMalformed) {
+		if _, err := DecodeReading([]byte(body), testNow, whole); !errors.Is(err, ErrMalformed) {
 			t.Errorf("single %q: got %v, want ErrMalformed", body, err)
 		}
 	}
 	for _, body := range []string{``, `{}`, `[{}`, `[1,]`, `"x"`} {
-		if _, err := DecodeBatch([]byte(body), testNow, testLimits, 10); !errors.Is(err, ErrMalformed) {
+		if _, err := DecodeBatch([]byte(body), testNow, batchOpts(10)); !errors.Is(err, ErrMalformed) {
 			t.Errorf("batch %q: got %v, want ErrMalformed", body, err)
 		}
 	}
@@ -99,10 +121,11 @@ func TestDecodeMalformed(t *testing.T) {
 func TestDecodeBatch(t *testing.T) {
 	body := `[{"time":"2026-11-25T10:00:00.001Z","ship_id":"a","cargo_id":"x","value":1},
 	          {"time":"2026-11-25T10:00:00.002Z","ship_id":"b","cargo_id":"y","value":2.5}]`
-	rs, err := DecodeBatch([]byte(body), testNow, testLimits, 10)
+	d, err := DecodeBatch([]byte(body), testNow, batchOpts(10))
 	if err != nil {
 		t.Fatal(err)
 	}
+	rs := d.Readings
 	if len(rs) != 2 || rs[1].ShipID != "b" || rs[1].Value != 2.5 || rs[1].Time-rs[0].Time != 1 {
 		t.Fatalf("got %+v", rs)
 	}
@@ -110,7 +133,7 @@ func TestDecodeBatch(t *testing.T) {
 
 func TestDecodeBatchReportsEveryBadReading(t *testing.T) {
 	body := `[{"ship_id":"a","cargo_id":"x","value":1}, 7, {"ship_id":"a","cargo_id":"x"}, {"ship_id":"","cargo_id":"x","value":"no"}]`
-	_, err := DecodeBatch([]byte(body), testNow, testLimits, 10)
+	_, err := DecodeBatch([]byte(body), testNow, batchOpts(10))
 	var inv *InvalidError
 	if !errors.As(err, &inv) {
 		t.Fatalf("got %v, want InvalidError", err)
@@ -126,19 +149,121 @@ func TestDecodeBatchReportsEveryBadReading(t *testing.T) {
 }
 
 func TestDecodeBatchLimits(t *testing.T) {
-	if _, err := DecodeBatch([]byte(` [ ] `), testNow, testLimits, 10); !errors.Is(err, ErrEmptyBatch) {
+	if _, err := DecodeBatch([]byte(` [ ] `), testNow, batchOpts(10)); !errors.Is(err, ErrEmptyBatch) {
 		t.Errorf("empty: got %v", err)
 	}
 	one := `{"ship_id":"a","cargo_id":"x","value":1}`
 	body := "[" + strings.Repeat(one+",", 10) + one + "]"
 	var tl *TooLongError
-	if _, err := DecodeBatch([]byte(body), testNow, testLimits, 10); !errors.As(err, &tl) || tl.Len != 11 {
+	if _, err := DecodeBatch([]byte(body), testNow, batchOpts(10)); !errors.As(err, &tl) || tl.Len != 11 {
 		t.Errorf("11 readings: got %v", err)
 	}
 	bad := "[" + strings.Repeat(`{"value":1},`, 200) + `{"value":1}]`
-	_, err := DecodeBatch([]byte(bad), testNow, testLimits, 1000)
+	_, err := DecodeBatch([]byte(bad), testNow, batchOpts(1000))
 	var inv *InvalidError
 	if !errors.As(err, &inv) || len(inv.Details) != MaxErrorDetails || inv.Count != 402 {
 		t.Errorf("many bad readings: got %v", err)
+	}
+}
+
+func TestDecodeValuesAsClientsSendThem(t *testing.T) {
+	cases := map[string]float64{
+		`21.5`: 21.5, `"21.5"`: 21.5, `"-1e3"`: -1000, `"0"`: 0, `true`: 1, `false`: 0,
+	}
+	for in, want := range cases {
+		r, err := decodeOne(t, `{"ship_id":"s","cargo_id":"c","value":`+in+`}`)
+		if err != nil || r.Value != want {
+			t.Errorf("value %s: %v, %v; want %v", in, r.Value, err, want)
+		}
+	}
+}
+
+func TestDecodeFlatReadings(t *testing.T) {
+	body := `[{"ship_id":"s1","time":"2026-11-25T10:00:00Z","latitude":41.1,"longitude":"29","moving":true,"unit":"deg","fix":null,"nested":{"a":1}},
+	          {"ship_id":"s2","cargo_id":"rpm","value":900,"temp":21.5,"temp":22.5}]`
+	d, err := DecodeBatch([]byte(body), testNow, batchOpts(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC).UnixMilli()
+	want := []Reading{
+		{Time: t0, ShipID: "s1", CargoID: "latitude", Value: 41.1},
+		{Time: t0, ShipID: "s1", CargoID: "longitude", Value: 29},
+		{Time: t0, ShipID: "s1", CargoID: "moving", Value: 1},
+		{Time: testNow.UnixMilli(), ShipID: "s2", CargoID: "rpm", Value: 900},
+		{Time: testNow.UnixMilli(), ShipID: "s2", CargoID: "temp", Value: 22.5},
+	}
+	if len(d.Readings) != len(want) {
+		t.Fatalf("got %+v, want %+v", d.Readings, want)
+	}
+	for i := range want {
+		if d.Readings[i] != want[i] {
+			t.Errorf("reading %d: %+v, want %+v", i, d.Readings[i], want[i])
+		}
+	}
+	single, err := DecodeReading([]byte(`{"ship_id":"s","latitude":1,"longitude":2}`), testNow, whole)
+	if err != nil || len(single.Readings) != 2 {
+		t.Fatalf("single flat reading: %+v, %v", single, err)
+	}
+}
+
+func TestDecodeFlatReadingsAreValidated(t *testing.T) {
+	long := strings.Repeat("k", 101)
+	body := `[{"ship_id":"s","` + long + `":1,"ok":2}, {"ship_id":"","a":1}, {"ship_id":"s","b":1e400}, {"ship_id":"s","unit":"C"}]`
+	_, err := DecodeBatch([]byte(body), testNow, batchOpts(10))
+	var inv *InvalidError
+	if !errors.As(err, &inv) {
+		t.Fatalf("got %v, want InvalidError", err)
+	}
+	var got []string
+	for _, d := range inv.Details {
+		got = append(got, strings.Join(d.Loc, "."))
+	}
+	// The last object has no reading at all: it is told what it lacks.
+	want := "[0]." + long + " [1].ship_id [2].b [3].cargo_id [3].value"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("locations %v, want %s", got, want)
+	}
+	var tl *TooLongError
+	if _, err := DecodeBatch([]byte(`[{"ship_id":"s","a":1,"b":2,"c":3}]`), testNow, batchOpts(2)); !errors.As(err, &tl) || tl.Len != 3 {
+		t.Errorf("a flat object past the limit: got %v", err)
+	}
+}
+
+func TestDecodeManyFlatFieldsKeepsTheLastOfEach(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"ship_id":"s"`)
+	for i := range 1000 {
+		fmt.Fprintf(&b, `,"k%d":%d`, i%100, i)
+	}
+	b.WriteString("}")
+	d, err := DecodeReading([]byte(b.String()), testNow, whole)
+	if err != nil || len(d.Readings) != 100 {
+		t.Fatalf("%d readings, %v; want 100", len(d.Readings), err)
+	}
+	if r := d.Readings[99]; r.CargoID != "k99" || r.Value != 999 {
+		t.Fatalf("last reading %+v, want k99 = 999", r)
+	}
+}
+
+func TestDecodePartialPolicy(t *testing.T) {
+	body := `[{"ship_id":"s","cargo_id":"a","value":1}, {"ship_id":"s","cargo_id":"b","value":"ok"}, 7, {"ship_id":"s","cargo_id":"c","value":3}]`
+	opt := batchOpts(10)
+	if _, err := DecodeBatch([]byte(body), testNow, opt); err == nil {
+		t.Fatal("whole policy accepted a batch with bad readings")
+	}
+	opt.Policy = Partial
+	d, err := DecodeBatch([]byte(body), testNow, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Readings) != 2 || d.Readings[0].CargoID != "a" || d.Readings[1].CargoID != "c" {
+		t.Fatalf("kept %+v, want a and c", d.Readings)
+	}
+	if d.Skipped == nil || d.Skipped.Count != 2 || strings.Join(d.Skipped.Details[0].Loc, ".") != "[1].value" {
+		t.Fatalf("skipped %+v", d.Skipped)
+	}
+	if _, err := DecodeBatch([]byte(`[{"ship_id":"s","cargo_id":"b","value":"ok"}]`), testNow, opt); err == nil {
+		t.Fatal("partial policy accepted a batch with no valid reading")
 	}
 }

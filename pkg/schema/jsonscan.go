@@ -12,14 +12,25 @@ const maxNesting = 64
 
 // field is one field of a reading as found in the JSON, before validation.
 type field struct {
-	kind byte   // 0: absent; 's' string; 'n' number; 'l' null; 'o' other
-	text []byte // the unescaped string, or the number's literal
+	kind byte   // 0: absent; 's' string; 'n' number; 'b' boolean; 'l' null; 'o' other
+	text []byte // the unescaped string, the number's literal, or true/false
 }
 
-// jsonReading holds the fields of one reading object. Unknown fields are
-// skipped; a field given twice keeps its last value.
+// jsonReading holds the fields of one reading object; a field given twice
+// keeps its last value. Every other field whose value is a number, a string
+// or a boolean is kept in flat: it may be a reading of its own (see
+// validator.object). Other fields are skipped.
 type jsonReading struct {
 	time, shipID, cargoID, value field
+	flat                         []flatField
+}
+
+// flatField is a field of a reading object other than the four known ones:
+// in a "flat" reading, {"ship_id":"s","temp":21.5,"rpm":900}, each one is
+// a reading of the cargo it names.
+type flatField struct {
+	key   []byte
+	value field
 }
 
 // scanner is a strict JSON reader over a whole body, made for the reading
@@ -28,7 +39,8 @@ type jsonReading struct {
 type scanner struct {
 	b       []byte
 	i       int
-	scratch []byte // unescaped strings are appended here
+	scratch []byte      // unescaped strings are appended here
+	flat    []flatField // reused for each object's flat fields
 }
 
 // malformed is the error of a body that is not valid JSON.
@@ -92,11 +104,14 @@ func (s *scanner) countRest() int {
 	}
 }
 
-// object reads one reading object into r.
+// object reads one reading object into r. r.flat is valid until the next
+// object is read.
 func (s *scanner) object(r *jsonReading) error {
 	if err := s.expect('{', "'{'"); err != nil {
 		return err
 	}
+	s.flat = s.flat[:0]
+	defer func() { r.flat = s.flat }()
 	if s.peek() == '}' {
 		s.i++
 		return nil
@@ -113,6 +128,7 @@ func (s *scanner) object(r *jsonReading) error {
 			return err
 		}
 		var dst *field
+		var other field
 		switch string(key) {
 		case "time":
 			dst = &r.time
@@ -122,9 +138,14 @@ func (s *scanner) object(r *jsonReading) error {
 			dst = &r.cargoID
 		case "value":
 			dst = &r.value
+		default:
+			dst = &other
 		}
 		if err := s.value(dst, 0); err != nil {
 			return err
+		}
+		if dst == &other && (other.kind == 'n' || other.kind == 's' || other.kind == 'b') && string(key) != "access_token" {
+			s.flat = append(s.flat, flatField{key: key, value: other})
 		}
 		switch s.peek() {
 		case ',':
@@ -167,10 +188,11 @@ func (s *scanner) value(dst *field, depth int) error {
 		if c == 't' {
 			word = "true"
 		}
+		start := s.i
 		if err := s.literal(word); err != nil {
 			return err
 		}
-		f = field{kind: 'o'}
+		f = field{kind: 'b', text: s.b[start:s.i]}
 	case c == '{' || c == '[':
 		if err := s.container(depth); err != nil {
 			return err
@@ -235,39 +257,49 @@ func (s *scanner) literal(word string) error {
 // number reads a number in JSON's grammar and returns its literal.
 func (s *scanner) number() ([]byte, error) {
 	start := s.i
-	if s.b[s.i] == '-' {
-		s.i++
+	end, problem := numberEnd(s.b, s.i)
+	s.i = end
+	if problem != "" {
+		return nil, s.malformed(problem)
 	}
-	switch {
-	case s.i < len(s.b) && s.b[s.i] == '0':
-		s.i++
-	case s.digits() == 0:
-		return nil, s.malformed("expected digits in a number")
-	}
-	if s.i < len(s.b) && s.b[s.i] == '.' {
-		s.i++
-		if s.digits() == 0 {
-			return nil, s.malformed("expected digits after a decimal point")
-		}
-	}
-	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
-		s.i++
-		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
-			s.i++
-		}
-		if s.digits() == 0 {
-			return nil, s.malformed("expected digits in an exponent")
-		}
-	}
-	return s.b[start:s.i], nil
+	return s.b[start:end], nil
 }
 
-func (s *scanner) digits() int {
-	start := s.i
-	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-		s.i++
+// numberEnd returns where the number in JSON's grammar that starts at b[i]
+// ends, or, if there is none, where it goes wrong and what is wrong.
+func numberEnd(b []byte, i int) (end int, problem string) {
+	digits := func() int {
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i - start
 	}
-	return s.i - start
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return i, "expected digits in a number"
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return i, "expected digits after a decimal point"
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return i, "expected digits in an exponent"
+		}
+	}
+	return i, ""
 }
 
 // string reads a string and returns its unescaped bytes: a slice of the

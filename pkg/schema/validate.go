@@ -49,21 +49,73 @@ func (v *validator) fail(index int, field, typ, msg string) {
 	v.problems = append(v.problems, FieldError{Loc: loc, Msg: msg, Type: typ})
 }
 
-func (v *validator) err() error {
-	if v.count == 0 {
-		return nil
+// result is what decoding gives for the valid readings found: a
+// TooLongError if they are more than opt.MaxLen; them alone
+// when there was no problem; else, under the Partial policy, them and the
+// problems as skipped, unless none was valid; else the problems as an
+// error.
+func (v *validator) result(valid []Reading, opt Options) (Decoded, error) {
+	if opt.MaxLen > 0 && len(valid) > opt.MaxLen { // flat readings can outgrow it
+		return Decoded{}, &TooLongError{Len: len(valid), Max: opt.MaxLen}
 	}
-	return &InvalidError{Details: v.problems, Count: v.count}
+	if v.count == 0 {
+		return Decoded{Readings: valid}, nil
+	}
+	problems := &InvalidError{Details: v.problems, Count: v.count}
+	if opt.Policy == Partial && len(valid) > 0 {
+		return Decoded{Readings: valid, Skipped: problems}, nil
+	}
+	return Decoded{}, problems
 }
 
-// reading validates one decoded object.
-func (v *validator) reading(index int, raw *jsonReading) Reading {
-	return Reading{
-		Time:    v.time(index, raw.time),
-		ShipID:  v.id(index, "ship_id", raw.shipID),
-		CargoID: v.id(index, "cargo_id", raw.cargoID),
-		Value:   v.value(index, raw.value),
+// object validates one decoded object and appends its readings to out: the
+// reading of its cargo_id and value, and one reading for each flat field
+// (a number, a boolean or a string holding a number, named by its cargo),
+// all with the object's time and ship_id. An object without such flat
+// fields is one reading, and is told what it lacks. Invalid readings are recorded as
+// problems and not appended; a problem with the shared time or ship_id
+// leaves out every reading of the object.
+func (v *validator) object(index int, raw *jsonReading, out []Reading) []Reading {
+	before := v.count
+	t := v.time(index, raw.time)
+	ship := v.id(index, "ship_id", raw.shipID)
+	shared := v.count == before
+	readable := 0
+	for i := range raw.flat {
+		if raw.flat[i].readable() {
+			readable++
+		}
 	}
+	if raw.cargoID.kind != 0 || raw.value.kind != 0 || readable == 0 {
+		mark := v.count
+		r := Reading{Time: t, ShipID: ship, CargoID: v.id(index, "cargo_id", raw.cargoID), Value: v.value(index, "value", raw.value)}
+		if shared && v.count == mark {
+			out = append(out, r)
+		}
+	}
+	var last map[string]int // where each key is last, for objects of many flat fields
+	if len(raw.flat) > maxFlatScan {
+		last = make(map[string]int, len(raw.flat))
+		for i := range raw.flat {
+			last[string(raw.flat[i].key)] = i
+		}
+	}
+	for i := range raw.flat {
+		f := &raw.flat[i]
+		if !f.readable() {
+			continue // a flat field of text (a unit, a label) is no reading
+		}
+		if !lastOf(raw.flat, i, last) {
+			continue // a field given twice keeps its last value
+		}
+		mark := v.count
+		name := string(f.key)
+		r := Reading{Time: t, ShipID: ship, CargoID: v.id(index, name, field{kind: 's', text: f.key}), Value: v.value(index, name, f.value)}
+		if shared && v.count == mark {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (v *validator) time(index int, f field) int64 {
@@ -111,6 +163,18 @@ func (v *validator) id(index int, name string, f field) string {
 	return s
 }
 
+// CheckID returns what is wrong with an id (of the field name: ship_id,
+// cargo_id) by the rules a reading's ids are held to, or nil. Loc is the
+// field name alone.
+func CheckID(name, id string, lim Limits) *FieldError {
+	v := newValidator(lim, time.Time{})
+	v.id(-1, name, field{kind: 's', text: []byte(id)})
+	if len(v.problems) == 0 {
+		return nil
+	}
+	return &v.problems[0]
+}
+
 // checkID returns what is wrong with an id, or "" if nothing is.
 func checkID(b []byte, maxLen int) (msg, typ string) {
 	n := 0
@@ -130,20 +194,61 @@ func checkID(b []byte, maxLen int) (msg, typ string) {
 	return "", ""
 }
 
-func (v *validator) value(index int, f field) float64 {
-	switch f.kind {
-	case 0:
-		v.fail(index, "value", ErrTypeMissing, "value is required")
+// readable reports whether a flat field is a reading: a number, a boolean,
+// or a string that holds a number.
+func (f *flatField) readable() bool {
+	return f.value.kind != 's' || isNumber(f.value.text)
+}
+
+// maxFlatScan is the most flat fields an object may have for a repeated key
+// to be found by comparing it with the later ones; more are looked up in a
+// map, so that an object of a hundred thousand fields stays linear.
+const maxFlatScan = 16
+
+// lastOf reports whether flat[i] is the last field with its key. last, when
+// not nil, maps each key to its last index.
+func lastOf(flat []flatField, i int, last map[string]int) bool {
+	if last != nil {
+		return last[string(flat[i].key)] == i
+	}
+	for j := i + 1; j < len(flat); j++ {
+		if string(flat[j].key) == string(flat[i].key) {
+			return false
+		}
+	}
+	return true
+}
+
+// value reads the value of the field name: a number, a string that holds
+// one in JSON's grammar ("21.5", as some clients send), or a boolean (1 or
+// 0).
+func (v *validator) value(index int, name string, f field) float64 {
+	switch {
+	case f.kind == 0:
+		v.fail(index, name, ErrTypeMissing, name+" is required")
 		return 0
-	case 'n':
+	case f.kind == 'b':
+		if f.text[0] == 't' {
+			return 1
+		}
+		return 0
+	case f.kind == 'n', f.kind == 's' && isNumber(f.text):
 	default:
-		v.fail(index, "value", ErrTypeType, "value must be a JSON number (not a string, boolean or null)")
+		v.fail(index, name, ErrTypeType, name+" must be a number, a string holding a number, or true/false (not other text, null, an object or an array)")
 		return 0
 	}
 	x, err := strconv.ParseFloat(string(f.text), 64)
 	if err != nil || math.IsInf(x, 0) {
-		v.fail(index, "value", ErrTypeFinite, "value must be a finite number within the range of a 64-bit float")
+		v.fail(index, name, ErrTypeFinite, name+" must be a finite number within the range of a 64-bit float")
 		return 0
 	}
 	return x
+}
+
+// isNumber reports whether text is a number in JSON's grammar, and nothing
+// else: no spaces, no "NaN", "Inf", hexadecimal or digit separators, which
+// strconv.ParseFloat would take.
+func isNumber(text []byte) bool {
+	end, problem := numberEnd(text, 0)
+	return problem == "" && end == len(text)
 }

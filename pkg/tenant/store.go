@@ -47,8 +47,8 @@ func Open(ctx context.Context, js jetstream.JetStream, bucket string, replicas i
 
 // CreateHarbor stores a new harbor; its CreatedAt is set now.
 func (s *Store) CreateHarbor(ctx context.Context, h Harbor) (Harbor, error) {
-	if !HarborIDPattern.MatchString(h.ID) {
-		return Harbor{}, fmt.Errorf("%w harbor id %q: use 1 to 64 letters, digits, '-' or '_'", ErrInvalid, h.ID)
+	if err := CheckHarborID(h.ID); err != nil {
+		return Harbor{}, err
 	}
 	if h.Limits.ReadingsPerSecond < 0 || h.Limits.RequestsPerSecond < 0 || h.Limits.MaxBatchLen < 0 {
 		return Harbor{}, fmt.Errorf("%w limits: they cannot be negative (0 means the default)", ErrInvalid)

@@ -29,6 +29,22 @@ const (
 // token and a ClickHouse value.
 var HarborIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
+// ReservedHarborIDs are words of the ingest paths that a harbor id cannot
+// be: /api/v2/ingest/batch is the batch endpoint of the key's own harbor,
+// never harbor "batch".
+var ReservedHarborIDs = []string{"batch", "ttn", "gps", "ingest"}
+
+// CheckHarborID says what is wrong with a harbor id, or nil.
+func CheckHarborID(id string) error {
+	if !HarborIDPattern.MatchString(id) {
+		return fmt.Errorf("%w harbor id %q: use 1 to 64 letters, digits, '-' or '_'", ErrInvalid, id)
+	}
+	if slices.Contains(ReservedHarborIDs, id) {
+		return fmt.Errorf("%w harbor id %q: %s are reserved words of the ingest paths", ErrInvalid, id, strings.Join(ReservedHarborIDs, ", "))
+	}
+	return nil
+}
+
 // Limits are a harbor's own limits; a zero field takes the configured
 // default.
 type Limits struct {
@@ -43,6 +59,10 @@ type Harbor struct {
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
 	Limits    Limits    `json:"limits"`
+	// Partial is the harbor's policy for a body with invalid readings:
+	// false refuses the whole body (400, nothing stored); true stores the
+	// valid readings and lists the others as skipped in the 200 answer.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Key is an API key as stored: its id (the visible prefix of the secret),

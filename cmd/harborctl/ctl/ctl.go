@@ -25,7 +25,7 @@ type Config struct {
 // Usage is harborctl's help.
 const Usage = `usage: harborctl [-json] COMMAND
 
-  harbor create ID [-name NAME] [-readings-per-second N] [-requests-per-second N] [-max-batch-len N]
+  harbor create ID [-name NAME] [-readings-per-second N] [-requests-per-second N] [-max-batch-len N] [-partial]
   harbor list
   harbor delete ID                 (revokes its keys; its readings stay)
   key create HARBOR [-scopes write,read]
@@ -110,6 +110,7 @@ func harborCreate(ctx context.Context, store *tenant.Store, args []string, p pri
 	fs.Float64Var(&h.Limits.ReadingsPerSecond, "readings-per-second", 0, "readings per second, all replicas together (0: the default)")
 	fs.Float64Var(&h.Limits.RequestsPerSecond, "requests-per-second", 0, "requests per second (0: the default)")
 	fs.IntVar(&h.Limits.MaxBatchLen, "max-batch-len", 0, "readings per batch (0: the default)")
+	fs.BoolVar(&h.Partial, "partial", false, "store the valid readings of a body and list the invalid ones as skipped (default: refuse the whole body)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("%w\n%s", err, Usage)
 	}
@@ -153,10 +154,14 @@ func (p printer) harbors(hs []tenant.Harbor) error {
 		return json.NewEncoder(p.out).Encode(orEmpty(hs))
 	}
 	tw := tabwriter.NewWriter(p.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tREADINGS/S\tREQUESTS/S\tMAX BATCH")
+	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tREADINGS/S\tREQUESTS/S\tMAX BATCH\tINVALID READINGS")
 	for _, h := range hs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Name, h.CreatedAt.Format("2006-01-02 15:04:05"),
-			orDefault(h.Limits.ReadingsPerSecond), orDefault(h.Limits.RequestsPerSecond), orDefault(float64(h.Limits.MaxBatchLen)))
+		policy := "refuse the body"
+		if h.Partial {
+			policy = "skip"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Name, h.CreatedAt.Format("2006-01-02 15:04:05"),
+			orDefault(h.Limits.ReadingsPerSecond), orDefault(h.Limits.RequestsPerSecond), orDefault(float64(h.Limits.MaxBatchLen)), policy)
 	}
 	return tw.Flush()
 }

@@ -142,11 +142,11 @@ func TestBodiesDecodeWithDefaultLimits(t *testing.T) {
 		if !json.Valid(body) {
 			t.Fatalf("batch at %d is not valid JSON", lo)
 		}
-		readings, err := schema.DecodeBatch(body, now, cfg.API.Limits, cfg.API.MaxBatchLen)
+		decoded, err := schema.DecodeBatch(body, now, schema.Options{Limits: cfg.API.Limits, MaxLen: cfg.API.MaxBatchLen})
 		if err != nil {
 			t.Fatalf("batch at %d refused: %v", lo, err)
 		}
-		for j, r := range readings {
+		for j, r := range decoded.Readings {
 			p := check.At(lo + int64(j))
 			want := schema.Reading{Time: p.UnixSec(d) * 1000, ShipID: d.ShipID(p.Series), CargoID: d.CargoID(p.Series), Value: p.Value()}
 			if r != want {
@@ -155,11 +155,11 @@ func TestBodiesDecodeWithDefaultLimits(t *testing.T) {
 		}
 	}
 	one := enc.AppendReading(nil, 12_345)
-	r, err := schema.DecodeReading(one, now, cfg.API.Limits)
-	if err != nil {
+	single, err := schema.DecodeReading(one, now, schema.Options{Limits: cfg.API.Limits})
+	if err != nil || len(single.Readings) != 1 {
 		t.Fatalf("%s refused: %v", one, err)
 	}
-	if p := check.At(12_345); r.Time != p.UnixSec(d)*1000 || r.Value != p.Value() {
+	if p, r := check.At(12_345), single.Readings[0]; r.Time != p.UnixSec(d)*1000 || r.Value != p.Value() {
 		t.Fatalf("%s decodes to %+v", one, r)
 	}
 }

@@ -42,16 +42,13 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = zr
 	}
 	raw, _ := io.ReadAll(body)
-	var readings []schema.Reading
-	var err error
-	lim := schema.Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast: 43800 * time.Hour}
+	decode := schema.DecodeBatch
 	if f.cfg.Single {
-		var one schema.Reading
-		one, err = schema.DecodeReading(raw, time.Now(), lim)
-		readings = []schema.Reading{one}
-	} else {
-		readings, err = schema.DecodeBatch(raw, time.Now(), lim, 10000)
+		decode = schema.DecodeReading
 	}
+	opt := schema.Options{Limits: schema.Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast: 43800 * time.Hour}, MaxLen: 10000}
+	decoded, err := decode(raw, time.Now(), opt)
+	readings := decoded.Readings
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

@@ -29,11 +29,11 @@ func (encodingPublisher) Ready(context.Context) error { return nil }
 
 // benchAPI is the API with the default settings, a static key "k" for
 // harbor "fleet", and the encodingPublisher.
-func benchAPI() http.Handler {
+func benchAPI(t testing.TB) http.Handler {
 	cfg, _ := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
 	reg := prometheus.NewRegistry()
 	e := New(cfg, Deps{
-		Auth: NewKeys(map[string]string{"k": "fleet"}), Harbors: noHarbors{},
+		Auth: mustKeys(t, map[string]string{"k": "fleet"}), Harbors: noHarbors{},
 		Limiter: limit.New(time.Second, func() int { return 1 }), Publisher: encodingPublisher{},
 		Registry: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -43,7 +43,7 @@ func benchAPI() http.Handler {
 // BenchmarkIngestBatch5000 runs a 5,000-reading batch request through the
 // whole Echo stack: auth, body, decode, validation, limits, encoding.
 func BenchmarkIngestBatch5000(b *testing.B) {
-	e := benchAPI()
+	e := benchAPI(b)
 	var body bytes.Buffer
 	body.WriteByte('[')
 	t0 := time.Now().Add(-time.Hour).UTC()
@@ -72,7 +72,7 @@ func BenchmarkIngestBatch5000(b *testing.B) {
 
 // BenchmarkIngestSingle runs one-reading requests through the Echo stack.
 func BenchmarkIngestSingle(b *testing.B) {
-	e := benchAPI()
+	e := benchAPI(b)
 	body := []byte(`{"time":"2026-11-25T10:00:00.123Z","ship_id":"ship-1","cargo_id":"temperature","value":21.5}`)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -38,6 +38,10 @@ type Config struct {
 	DefaultRequestsPerSecond float64 `env:"DEFAULT_REQUESTS_PER_SECOND" envDefault:"0"`
 	// RateBurst is how many seconds of its rate a harbor may send at once.
 	RateBurst time.Duration `env:"RATE_BURST" envDefault:"1s"`
+	// CORSAllowOrigins are the origins browsers may send readings from (and
+	// read them from): "*" for any; never with credentials, since the key
+	// travels in a header.
+	CORSAllowOrigins []string `env:"CORS_ALLOW_ORIGINS" envDefault:"*" envSeparator:","`
 	// AdminToken turns on the admin API (/api/v1/admin/...), which wants it
 	// as "Authorization: Bearer <token>". Empty: no admin API.
 	AdminToken string `env:"ADMIN_TOKEN"`

@@ -24,6 +24,9 @@ type Publisher interface {
 type Accepted struct {
 	Status string `json:"status"`
 	Count  int    `json:"count"`
+	// Skipped lists the invalid readings left out, for a harbor whose
+	// policy is partial.
+	Skipped []schema.FieldError `json:"skipped,omitempty"`
 }
 
 type handlers struct {
@@ -34,42 +37,47 @@ type handlers struct {
 	m       *metrics
 }
 
-func (h *handlers) ingestOne(c echo.Context) error {
-	return withBody(c, h.cfg.MaxBodyBytes, func(body []byte) error {
-		r, err := schema.DecodeReading(body, time.Now(), h.cfg.Limits)
-		if err != nil {
-			return decodeProblem(err)
-		}
-		return h.publish(c, []schema.Reading{r})
-	})
+// decoder reads the readings of one body shape (see pkg/schema).
+type decoder func(body []byte, now time.Time, opt schema.Options) (schema.Decoded, error)
+
+// ingest is the handler of the ingest routes whose bodies decode gives:
+// it reads the body, decodes it by the harbor's rules and stores what it
+// holds.
+func (h *handlers) ingest(decode decoder) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		harborID := c.Get(ctxHarborID).(string)
+		rules := h.rules(harborID)
+		return withBody(c, h.cfg.MaxBodyBytes, func(body []byte) error {
+			d, err := decode(body, time.Now(), rules.options)
+			if err != nil {
+				return decodeProblem(err)
+			}
+			return h.publish(c, harborID, rules, d)
+		})
+	}
 }
 
-func (h *handlers) ingestBatch(c echo.Context) error {
-	_, maxLen := h.harborLimits(c.Get(ctxHarborID).(string))
-	return withBody(c, h.cfg.MaxBodyBytes, func(body []byte) error {
-		readings, err := schema.DecodeBatch(body, time.Now(), h.cfg.Limits, maxLen)
-		if err != nil {
-			return decodeProblem(err)
-		}
-		return h.publish(c, readings)
-	})
-}
-
-func (h *handlers) publish(c echo.Context, readings []schema.Reading) error {
+func (h *handlers) publish(c echo.Context, harborID string, rules harborRules, d schema.Decoded) error {
 	idem := c.Request().Header.Get("Idempotency-Key")
 	if len(idem) > 128 || !printableASCII(idem) {
 		return problem(http.StatusBadRequest, "Idempotency-Key must be at most 128 printable ASCII characters")
 	}
-	harborID := c.Get(ctxHarborID).(string)
-	if err := h.rateLimit(c, harborID, len(readings)); err != nil {
+	answer := Accepted{Status: "accepted", Count: len(d.Readings)}
+	if d.Skipped != nil {
+		answer.Skipped = d.Skipped.Details
+	}
+	if len(d.Readings) == 0 { // a TTN uplink with nothing numeric: nothing to store, nothing to retry
+		return c.JSON(http.StatusOK, answer)
+	}
+	if err := h.rateLimit(c, harborID, rules.rates, len(d.Readings)); err != nil {
 		return err
 	}
-	if err := h.pub.Publish(c.Request().Context(), harborID, readings, idem); err != nil {
-		logger(c).Warn("publish failed", "harbor_id", harborID, "readings", len(readings), "err", err)
+	if err := h.pub.Publish(c.Request().Context(), harborID, d.Readings, idem); err != nil {
+		logger(c).Warn("publish failed", "harbor_id", harborID, "readings", len(d.Readings), "err", err)
 		return problem(http.StatusServiceUnavailable, "not stored: "+err.Error()+"; retry later")
 	}
-	h.m.readingsAccepted.WithLabelValues(harborID).Add(float64(len(readings)))
-	return c.JSON(http.StatusOK, Accepted{Status: "accepted", Count: len(readings)})
+	h.m.readingsAccepted.WithLabelValues(harborID).Add(float64(len(d.Readings)))
+	return c.JSON(http.StatusOK, answer)
 }
 
 func (h *handlers) healthz(c echo.Context) error {

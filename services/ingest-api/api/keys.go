@@ -2,7 +2,7 @@ package api
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
+	"fmt"
 
 	"github.com/harbor-ingest/harbor/pkg/tenant"
 )
@@ -27,34 +27,31 @@ func (a AnyOf) Authenticate(secret string) (tenant.Key, bool) {
 }
 
 // Keys are the static keys of the API_KEYS setting, each opening one harbor
-// with both scopes. It keeps only SHA-256 hashes of the keys: a lookup hashes the presented key and finds the hash, so the time
-// it takes says nothing about how much of a key was right, and the final
-// comparison is constant-time as well.
+// with both scopes. It keeps only SHA-256 hashes of the keys: a lookup
+// hashes the presented key and finds the hash, so the time it takes says
+// nothing about how much of a key was right.
 type Keys struct {
-	byHash map[[sha256.Size]byte]keyEntry
+	harborByHash map[[sha256.Size]byte]string
 }
 
-type keyEntry struct {
-	hash     [sha256.Size]byte
-	harborID string
-}
-
-// NewKeys builds a Keys from a map of key to harbor.
-func NewKeys(keyToHarbor map[string]string) *Keys {
-	k := &Keys{byHash: make(map[[sha256.Size]byte]keyEntry, len(keyToHarbor))}
+// NewKeys builds a Keys from a map of key to harbor (API_KEYS), refusing a
+// harbor id that no harbor can have.
+func NewKeys(keyToHarbor map[string]string) (*Keys, error) {
+	k := &Keys{harborByHash: make(map[[sha256.Size]byte]string, len(keyToHarbor))}
 	for key, harbor := range keyToHarbor {
-		h := sha256.Sum256([]byte(key))
-		k.byHash[h] = keyEntry{hash: h, harborID: harbor}
+		if err := tenant.CheckHarborID(harbor); err != nil {
+			return nil, fmt.Errorf("API_KEYS: %w", err)
+		}
+		k.harborByHash[sha256.Sum256([]byte(key))] = harbor
 	}
-	return k
+	return k, nil
 }
 
 // Authenticate implements Authenticator.
 func (k *Keys) Authenticate(key string) (tenant.Key, bool) {
-	h := sha256.Sum256([]byte(key))
-	e, ok := k.byHash[h]
-	if !ok || subtle.ConstantTimeCompare(e.hash[:], h[:]) != 1 {
+	harbor, ok := k.harborByHash[sha256.Sum256([]byte(key))]
+	if !ok {
 		return tenant.Key{}, false
 	}
-	return tenant.Key{ID: "static", HarborID: e.harborID, Scopes: []string{tenant.ScopeWrite, tenant.ScopeRead}}, true
+	return tenant.Key{ID: "static", HarborID: harbor, Scopes: []string{tenant.ScopeWrite, tenant.ScopeRead}}, true
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/tenant"
 	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/labstack/echo/v4"
@@ -14,29 +15,38 @@ type Harbors interface {
 	Harbor(id string) (tenant.Harbor, bool)
 }
 
-// harborLimits are the limits that apply to a harbor: its own, or the
-// configured defaults for what it does not set.
-func (h *handlers) harborLimits(harborID string) (limit.Rates, int) {
-	r := limit.Rates{ReadingsPerSecond: h.cfg.DefaultReadingsPerSecond, RequestsPerSecond: h.cfg.DefaultRequestsPerSecond}
-	maxLen := h.cfg.MaxBatchLen
+// harborRules are the rules a harbor's requests are held to: its own
+// limits and policy, or the configured defaults for what it does not set.
+type harborRules struct {
+	rates   limit.Rates
+	options schema.Options
+}
+
+func (h *handlers) rules(harborID string) harborRules {
+	r := harborRules{
+		rates:   limit.Rates{ReadingsPerSecond: h.cfg.DefaultReadingsPerSecond, RequestsPerSecond: h.cfg.DefaultRequestsPerSecond},
+		options: schema.Options{Limits: h.cfg.Limits, MaxLen: h.cfg.MaxBatchLen},
+	}
 	if hb, ok := h.harbors.Harbor(harborID); ok {
 		if hb.Limits.ReadingsPerSecond > 0 {
-			r.ReadingsPerSecond = hb.Limits.ReadingsPerSecond
+			r.rates.ReadingsPerSecond = hb.Limits.ReadingsPerSecond
 		}
 		if hb.Limits.RequestsPerSecond > 0 {
-			r.RequestsPerSecond = hb.Limits.RequestsPerSecond
+			r.rates.RequestsPerSecond = hb.Limits.RequestsPerSecond
 		}
 		if hb.Limits.MaxBatchLen > 0 {
-			maxLen = hb.Limits.MaxBatchLen
+			r.options.MaxLen = hb.Limits.MaxBatchLen
+		}
+		if hb.Partial {
+			r.options.Policy = schema.Partial
 		}
 	}
-	return r, maxLen
+	return r
 }
 
 // rateLimit takes n readings from the harbor's budget, setting the
 // X-RateLimit headers, or returns the 429 that refuses them.
-func (h *handlers) rateLimit(c echo.Context, harborID string, n int) error {
-	rates, _ := h.harborLimits(harborID)
+func (h *handlers) rateLimit(c echo.Context, harborID string, rates limit.Rates, n int) error {
 	d := h.limiter.Allow(harborID, rates, n)
 	if d.Limit > 0 {
 		hdr := c.Response().Header()

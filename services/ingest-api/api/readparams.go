@@ -1,8 +1,6 @@
 package api
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -158,16 +156,16 @@ func pathID(c echo.Context, name string) string {
 	return v
 }
 
-// checkIDs checks a ship and a cargo id with ingest's own rules by decoding
-// them as a reading: an id no reading can have is refused the same way,
-// with the same details.
+// checkIDs checks a ship and a cargo id with ingest's own rules: an id no
+// reading can have is refused the same way, with the same details.
 func checkIDs(lim schema.Limits, shipID, cargoID string) []schema.FieldError {
-	body, _ := json.Marshal(map[string]any{"ship_id": shipID, "cargo_id": cargoID, "value": 0}) // strings always encode
-	var invalid *schema.InvalidError
-	if _, err := schema.DecodeReading(body, time.Now(), lim); errors.As(err, &invalid) {
-		return invalid.Details
+	var problems []schema.FieldError
+	for _, id := range [][2]string{{"ship_id", shipID}, {"cargo_id", cargoID}} {
+		if p := schema.CheckID(id[0], id[1], lim); p != nil {
+			problems = append(problems, *p)
+		}
 	}
-	return nil
+	return problems
 }
 
 // fieldProblem is the one problem of a parameter.

@@ -40,7 +40,7 @@ func TestLogsCarryRequestIDAndKeyPrefixButNeverTheKey(t *testing.T) {
 	var logs bytes.Buffer
 	reg := prometheus.NewRegistry()
 	e := New(cfg, Deps{
-		Auth:      NewKeys(map[string]string{key: "fleet"}),
+		Auth:      mustKeys(t, map[string]string{key: "fleet"}),
 		Harbors:   noHarbors{},
 		Limiter:   limit.New(time.Second, func() int { return 1 }),
 		Publisher: failingPublisher{},

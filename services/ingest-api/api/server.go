@@ -7,6 +7,7 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/tenant"
 	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -32,8 +33,9 @@ func New(cfg Config, d Deps) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(retryAfterSeconds(cfg.RetryAfter.Seconds()), d.Log)
+	e.Pre(middleware.RemoveTrailingSlash()) // the JS and C++ SDKs send /api/v2/ingest/{harbor_id}/
 	m := newMetrics(d.Registry)
-	e.Use(requestLog(d.Log), m.middleware)
+	e.Use(requestLog(d.Log), m.middleware, cors(cfg.CORSAllowOrigins))
 
 	h := &handlers{cfg: cfg, pub: d.Publisher, harbors: d.Harbors, limiter: d.Limiter, m: m}
 	e.GET("/healthz", h.healthz)
@@ -48,9 +50,8 @@ func New(cfg Config, d Deps) *echo.Echo {
 		readRoutes(e, cfg, d.Reader, d.Auth)
 	}
 	auth := authorize(d.Auth, tenant.ScopeWrite)
-	for _, prefix := range []string{"/api/v1/ingest/ingest/:harbor_id", "/api/v2/ingest/:harbor_id"} {
-		e.POST(prefix, h.ingestOne, auth)
-		e.POST(prefix+"/batch", h.ingestBatch, auth)
+	for _, r := range ingestRoutes {
+		e.POST(r.path, h.ingest(r.decode), auth)
 	}
 	return e
 }

@@ -72,11 +72,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 	if err != nil {
 		return err
 	}
+	static, err := api.NewKeys(cfg.API.APIKeys)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pub := publish.New(ctx, nc, js, cfg.Stream, cfg.API.PublishTimeout, reg, log)
 	router := api.New(cfg.API, api.Deps{
-		Auth:      api.AnyOf{api.NewKeys(cfg.API.APIKeys), cache},
+		Auth:      api.AnyOf{static, cache},
 		Harbors:   cache,
 		Limiter:   limit.New(cfg.API.RateBurst, replicas.Count),
 		Publisher: pub,
