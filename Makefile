@@ -4,11 +4,12 @@
 PACKAGES := $(shell go list -m -f '{{.Dir}}/...')
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
-# Fuzz targets run by `make test`, each for FUZZTIME. A count of executions
+# Fuzz targets (package:target) run by `make test`, each for FUZZTIME. A count of executions
 # (Nx), not a duration: Go 1.26's fuzz coordinator can fail a duration-bound
 # run with a spurious "context deadline exceeded" when the machine is busy
 # (golang/go#75804, fixed in Go 1.27).
-FUZZ_TARGETS := FuzzDecodeReading FuzzDecodeBatch FuzzDecodePayload FuzzParseTime
+FUZZ_TARGETS := ./pkg/format/jsonbody:FuzzDecodeReading ./pkg/format/jsonbody:FuzzDecodeBatch \
+	./pkg/schema:FuzzDecodePayload ./pkg/schema:FuzzParseTime
 FUZZTIME ?= 300000x
 
 .PHONY: run test deps fmt-check vet build fuzz chaos bench
@@ -32,11 +33,12 @@ bench: deps
 	@command -v jq >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q jq curl; }
 	scripts/bench.sh
 
-## fuzz: run each fuzz target of pkg/schema for FUZZTIME (seed corpus in pkg/schema/testdata/fuzz)
+## fuzz: run each fuzz target for FUZZTIME (seed corpora in each package's testdata/fuzz)
 fuzz:
-	@for f in $(FUZZ_TARGETS); do \
-		echo "go test -run='^$$' -fuzz=^$$f\$$ -fuzztime=$(FUZZTIME) ./pkg/schema/"; \
-		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) ./pkg/schema/ || exit 1; \
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; f=$${t##*:}; \
+		echo "go test -run='^$$' -fuzz=^$$f\$$ -fuzztime=$(FUZZTIME) $$pkg"; \
+		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 	done
 
 ## deps: install ClickHouse and ZooKeeper (Debian's packages) when they are missing

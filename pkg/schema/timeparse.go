@@ -2,11 +2,11 @@ package schema
 
 import "time"
 
-// parseTimeMillis parses an RFC 3339 time with a zone, with or without a
+// ParseTimeMillis parses an RFC 3339 time with a zone, with or without a
 // fraction, into Unix milliseconds (finer digits cut). The common form is
 // parsed by hand, without allocating; anything else goes to time.Parse,
 // which then decides.
-func parseTimeMillis(b []byte) (int64, bool) {
+func ParseTimeMillis(b []byte) (int64, bool) {
 	if ms, ok := parseTimeFast(b); ok {
 		return ms, true
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/format/jsonbody"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
 )
@@ -142,7 +143,7 @@ func TestBodiesDecodeWithDefaultLimits(t *testing.T) {
 		if !json.Valid(body) {
 			t.Fatalf("batch at %d is not valid JSON", lo)
 		}
-		decoded, err := schema.DecodeBatch(body, now, schema.Options{Limits: cfg.API.Limits, MaxLen: cfg.API.MaxBatchLen})
+		decoded, err := jsonbody.DecodeBatch(body, now, schema.Options{Limits: cfg.API.Limits, MaxLen: cfg.API.MaxBatchLen})
 		if err != nil {
 			t.Fatalf("batch at %d refused: %v", lo, err)
 		}
@@ -155,7 +156,7 @@ func TestBodiesDecodeWithDefaultLimits(t *testing.T) {
 		}
 	}
 	one := enc.AppendReading(nil, 12_345)
-	single, err := schema.DecodeReading(one, now, schema.Options{Limits: cfg.API.Limits})
+	single, err := jsonbody.DecodeReading(one, now, schema.Options{Limits: cfg.API.Limits})
 	if err != nil || len(single.Readings) != 1 {
 		t.Fatalf("%s refused: %v", one, err)
 	}

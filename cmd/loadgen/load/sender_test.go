@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/format/jsonbody"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
@@ -42,9 +43,9 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = zr
 	}
 	raw, _ := io.ReadAll(body)
-	decode := schema.DecodeBatch
+	decode := jsonbody.DecodeBatch
 	if f.cfg.Single {
-		decode = schema.DecodeReading
+		decode = jsonbody.DecodeReading
 	}
 	opt := schema.Options{Limits: schema.Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast: 43800 * time.Hour}, MaxLen: 10000}
 	decoded, err := decode(raw, time.Now(), opt)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -39,12 +38,6 @@ func withBody(c echo.Context, max int64, use func(body []byte) error) error {
 // bomb can make the server hold more than max bytes of it.
 func readBody(c echo.Context, max int64, buf *bytes.Buffer) error {
 	req := c.Request()
-	if ct := req.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return problem(http.StatusUnsupportedMediaType, "Content-Type must be application/json, not "+ct)
-		}
-	}
 	if req.ContentLength > max {
 		return tooLarge(max)
 	}

@@ -37,14 +37,15 @@ type handlers struct {
 	m       *metrics
 }
 
-// decoder reads the readings of one body shape (see pkg/schema).
-type decoder func(body []byte, now time.Time, opt schema.Options) (schema.Decoded, error)
-
-// ingest is the handler of the ingest routes whose bodies decode gives:
-// it reads the body, decodes it by the harbor's rules and stores what it
-// holds.
-func (h *handlers) ingest(decode decoder) echo.HandlerFunc {
+// ingest is the handler of an ingest route that takes the formats: it
+// reads the body, decodes it by its Content-Type and the harbor's rules,
+// and stores what it holds.
+func (h *handlers) ingest(formats []bodyFormat) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		decode, err := decoderFor(formats, c.Request().Header.Get(echo.HeaderContentType))
+		if err != nil {
+			return err
+		}
 		harborID := c.Get(ctxHarborID).(string)
 		rules := h.rules(harborID)
 		return withBody(c, h.cfg.MaxBodyBytes, func(body []byte) error {

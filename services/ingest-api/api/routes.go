@@ -1,36 +1,79 @@
 package api
 
-import "github.com/harbor-ingest/harbor/pkg/schema"
+import (
+	"mime"
+	"net/http"
+	"strings"
 
-// ingestRoute is one path readings come in by, and the decoder of its body.
+	"github.com/harbor-ingest/harbor/pkg/format"
+	"github.com/harbor-ingest/harbor/pkg/format/jsonbody"
+	"github.com/harbor-ingest/harbor/pkg/format/ttn"
+)
+
+// ingestRoute is one path readings come in by, and the body formats it
+// takes.
 type ingestRoute struct {
-	path   string
-	decode decoder
+	path    string
+	formats []bodyFormat
 }
+
+// bodyFormat is a body a route takes: its media type and its decoder. The
+// first of a route's formats is also what a request without Content-Type
+// gets.
+type bodyFormat struct {
+	mediaType string
+	decode    format.Decoder
+}
+
+// The body formats of the ingest routes.
+var (
+	// One JSON object: a reading or a flat reading.
+	oneReading = []bodyFormat{{"application/json", jsonbody.DecodeReading}}
+	// A JSON array of readings and flat readings.
+	readingBatch = []bodyFormat{{"application/json", jsonbody.DecodeBatch}}
+	// The Things Network's uplink webhook message.
+	ttnUplink = []bodyFormat{{"application/json", ttn.Decode}}
+)
 
 // ingestRoutes are every path Telemetry Harbor's clients send readings to:
 // its SDKs and agents (Python, JS, C++, Lighthouse), its cloud docs current
 // and older, and its open-source server, whose paths name no harbor (the
-// key's own harbor is meant). A trailing slash is accepted on each.
-//
-// A single-reading path takes one JSON object, a reading or a flat reading;
-// a batch path takes an array of them (schema.DecodeBatch); a ttn path
-// takes The Things Network's uplink webhook (schema.DecodeTTN). gps is the
-// path of Lighthouse's GPS collector, one flat object.
+// key's own harbor is meant). A trailing slash is accepted on each. gps is
+// the path of Lighthouse's GPS collector, one flat object.
 var ingestRoutes = []ingestRoute{
-	{"/api/v1/ingest/ingest/:harbor_id", schema.DecodeReading},
-	{"/api/v1/ingest/ingest/:harbor_id/batch", schema.DecodeBatch},
-	{"/api/v1/ingest/:harbor_id", schema.DecodeReading},
-	{"/api/v1/ingest/:harbor_id/batch", schema.DecodeBatch},
-	{"/api/v2/ingest/:harbor_id", schema.DecodeReading},
-	{"/api/v2/ingest/:harbor_id/batch", schema.DecodeBatch},
-	{"/api/v2/ingest/:harbor_id/ttn", schema.DecodeTTN},
-	{"/api/v2/ingest/:harbor_id/gps", schema.DecodeReading},
-	{"/api/v2/ingest/ingest/:harbor_id", schema.DecodeReading},
-	{"/api/v2/ingest/ingest/:harbor_id/batch", schema.DecodeBatch},
+	{"/api/v1/ingest/ingest/:harbor_id", oneReading},
+	{"/api/v1/ingest/ingest/:harbor_id/batch", readingBatch},
+	{"/api/v1/ingest/:harbor_id", oneReading},
+	{"/api/v1/ingest/:harbor_id/batch", readingBatch},
+	{"/api/v2/ingest/:harbor_id", oneReading},
+	{"/api/v2/ingest/:harbor_id/batch", readingBatch},
+	{"/api/v2/ingest/:harbor_id/ttn", ttnUplink},
+	{"/api/v2/ingest/:harbor_id/gps", oneReading},
+	{"/api/v2/ingest/ingest/:harbor_id", oneReading},
+	{"/api/v2/ingest/ingest/:harbor_id/batch", readingBatch},
 	// The harbor the key opens.
-	{"/api/v2/ingest", schema.DecodeReading},
-	{"/api/v2/ingest/batch", schema.DecodeBatch},
-	{"/api/v2/ingest/ttn", schema.DecodeTTN},
-	{"/api/v2/ingest/gps", schema.DecodeReading},
+	{"/api/v2/ingest", oneReading},
+	{"/api/v2/ingest/batch", readingBatch},
+	{"/api/v2/ingest/ttn", ttnUplink},
+	{"/api/v2/ingest/gps", oneReading},
+}
+
+// decoderFor is the decoder of the format a request's Content-Type names
+// (a "+json" suffix is JSON), or the 415 that lists what the route takes.
+func decoderFor(formats []bodyFormat, contentType string) (format.Decoder, error) {
+	if contentType == "" {
+		return formats[0].decode, nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err == nil && strings.HasSuffix(mt, "+json") {
+		mt = "application/json"
+	}
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		if err == nil && mt == f.mediaType {
+			return f.decode, nil
+		}
+		names[i] = f.mediaType
+	}
+	return nil, problem(http.StatusUnsupportedMediaType, "Content-Type must be "+strings.Join(names, " or ")+", not "+contentType)
 }

@@ -126,7 +126,7 @@ func TestEveryIngestPathOfTelemetryHarborsClients(t *testing.T) {
 
 func TestTTNUplinkWebhook(t *testing.T) {
 	e, pub := newRecordingAPI(t, map[string]string{})
-	rec := send(e, http.MethodPost, "/api/v2/ingest/fleet/ttn", ttnUplink, "X-API-Key", "w", "Content-Type", "application/json")
+	rec := send(e, http.MethodPost, "/api/v2/ingest/fleet/ttn", ttnUplinkBody, "X-API-Key", "w", "Content-Type", "application/json")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
@@ -148,7 +148,7 @@ func TestTTNUplinkWebhook(t *testing.T) {
 		}
 	}
 	// decoded_payload.time is the readings' time when it is valid.
-	withTime := strings.Replace(ttnUplink, `"temperature": 21.5`, `"time": "2026-11-25T09:59:00Z", "temperature": 21.5`, 1)
+	withTime := strings.Replace(ttnUplinkBody, `"temperature": 21.5`, `"time": "2026-11-25T09:59:00Z", "temperature": 21.5`, 1)
 	if rec := send(e, http.MethodPost, "/api/v2/ingest/ttn", withTime, "X-API-Key", "w"); rec.Code != http.StatusOK {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
@@ -211,9 +211,9 @@ func TestCORSPreflightOfBrowserClients(t *testing.T) {
 	}
 }
 
-// ttnUplink is an uplink message as The Things Stack v3 sends it to a
+// ttnUplinkBody is an uplink message as The Things Stack v3 sends it to a
 // webhook (its documented shape, abridged only in the number of gateways).
-const ttnUplink = `{
+const ttnUplinkBody = `{
   "end_device_ids": {
     "device_id": "eui-70b3d57ed0000001",
     "application_ids": {"application_id": "fleet-sensors"},

@@ -51,7 +51,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 	}
 	auth := authorize(d.Auth, tenant.ScopeWrite)
 	for _, r := range ingestRoutes {
-		e.POST(r.path, h.ingest(r.decode), auth)
+		e.POST(r.path, h.ingest(r.formats), auth)
 	}
 	return e
 }

@@ -1,4 +1,4 @@
-package schema
+package jsonbody
 
 import (
 	"errors"
@@ -6,20 +6,22 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
 var (
 	testNow    = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	testLimits = Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast: 5 * 8760 * time.Hour}
-	whole      = Options{Limits: testLimits}
+	testLimits = schema.Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast: 5 * 8760 * time.Hour}
+	whole      = schema.Options{Limits: testLimits}
 )
 
 // decodeOne decodes a single-reading body that must hold exactly one reading.
-func decodeOne(t *testing.T, body string) (Reading, error) {
+func decodeOne(t *testing.T, body string) (schema.Reading, error) {
 	t.Helper()
 	d, err := DecodeReading([]byte(body), testNow, whole)
 	if err != nil {
-		return Reading{}, err
+		return schema.Reading{}, err
 	}
 	if len(d.Readings) != 1 {
 		t.Fatalf("%s: %d readings, want 1", body, len(d.Readings))
@@ -28,7 +30,7 @@ func decodeOne(t *testing.T, body string) (Reading, error) {
 }
 
 // batchOpts are the options of a whole-batch decode of at most maxLen.
-func batchOpts(maxLen int) Options { return Options{Limits: testLimits, MaxLen: maxLen} }
+func batchOpts(maxLen int) schema.Options { return schema.Options{Limits: testLimits, MaxLen: maxLen} }
 
 func TestDecodeReadingAcceptsTimeFormats(t *testing.T) {
 	cases := map[string]int64{
@@ -55,7 +57,7 @@ func TestDecodeReadingDefaultsAndFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Reading{Time: testNow.UnixMilli(), ShipID: "ship-1", CargoID: "temp °C", Value: -50}
+	want := schema.Reading{Time: testNow.UnixMilli(), ShipID: "ship-1", CargoID: "temp °C", Value: -50}
 	if r != want {
 		t.Fatalf("got %+v, want %+v", r, want)
 	}
@@ -66,36 +68,36 @@ func TestDecodeReadingRejects(t *testing.T) {
 	cases := []struct {
 		body, field, typ string
 	}{
-		{`{"ship_id":"s","cargo_id":"c"}`, "value", ErrTypeMissing},
-		{`{"cargo_id":"c","value":1}`, "ship_id", ErrTypeMissing},
-		{`{"ship_id":"s","value":1}`, "cargo_id", ErrTypeMissing},
-		{`{"ship_id":"s","cargo_id":"c","value":"ok"}`, "value", ErrTypeType},
-		{`{"ship_id":"s","cargo_id":"c","value":" 1"}`, "value", ErrTypeType},
-		{`{"ship_id":"s","cargo_id":"c","value":"NaN"}`, "value", ErrTypeType},
-		{`{"ship_id":"s","cargo_id":"c","value":"0x10"}`, "value", ErrTypeType},
-		{`{"ship_id":"s","cargo_id":"c","value":"1e400"}`, "value", ErrTypeFinite},
-		{`{"ship_id":"s","cargo_id":"c","value":null}`, "value", ErrTypeType},
-		{`{"ship_id":"s","cargo_id":"c","value":[1]}`, "value", ErrTypeType},
-		{`{"ship_id":"s","cargo_id":"c","value":1e400}`, "value", ErrTypeFinite},
-		{`{"ship_id":"s","cargo_id":"c","value":-1e400}`, "value", ErrTypeFinite},
-		{`{"ship_id":1,"cargo_id":"c","value":1}`, "ship_id", ErrTypeType},
-		{`{"ship_id":"","cargo_id":"c","value":1}`, "ship_id", ErrTypeLength},
-		{`{"ship_id":"` + long + `","cargo_id":"c","value":1}`, "ship_id", ErrTypeLength},
-		{`{"ship_id":"a\u0000b","cargo_id":"c","value":1}`, "ship_id", ErrTypeChars},
-		{`{"ship_id":"s","cargo_id":"a\nb","value":1}`, "cargo_id", ErrTypeChars},
-		{`{"ship_id":"\ud800","cargo_id":"c","value":1}`, "ship_id", ErrTypeChars},
-		{`{"time":1700000000,"ship_id":"s","cargo_id":"c","value":1}`, "time", ErrTypeType},
-		{`{"time":"2026-11-25T10:00:00","ship_id":"s","cargo_id":"c","value":1}`, "time", ErrTypeTime},
-		{`{"time":"2026-11-25","ship_id":"s","cargo_id":"c","value":1}`, "time", ErrTypeTime},
-		{`{"time":"yesterday","ship_id":"s","cargo_id":"c","value":1}`, "time", ErrTypeTime},
-		{`{"time":"2026-11-27T12:00:00Z","ship_id":"s","cargo_id":"c","value":1}`, "time", ErrTypeTimeRange},
-		{`{"time":"1999-01-01T00:00:00Z","ship_id":"s","cargo_id":"c","value":1}`, "time", ErrTypeTimeRange},
+		{`{"ship_id":"s","cargo_id":"c"}`, "value", schema.ErrTypeMissing},
+		{`{"cargo_id":"c","value":1}`, "ship_id", schema.ErrTypeMissing},
+		{`{"ship_id":"s","value":1}`, "cargo_id", schema.ErrTypeMissing},
+		{`{"ship_id":"s","cargo_id":"c","value":"ok"}`, "value", schema.ErrTypeType},
+		{`{"ship_id":"s","cargo_id":"c","value":" 1"}`, "value", schema.ErrTypeType},
+		{`{"ship_id":"s","cargo_id":"c","value":"NaN"}`, "value", schema.ErrTypeType},
+		{`{"ship_id":"s","cargo_id":"c","value":"0x10"}`, "value", schema.ErrTypeType},
+		{`{"ship_id":"s","cargo_id":"c","value":"1e400"}`, "value", schema.ErrTypeFinite},
+		{`{"ship_id":"s","cargo_id":"c","value":null}`, "value", schema.ErrTypeType},
+		{`{"ship_id":"s","cargo_id":"c","value":[1]}`, "value", schema.ErrTypeType},
+		{`{"ship_id":"s","cargo_id":"c","value":1e400}`, "value", schema.ErrTypeFinite},
+		{`{"ship_id":"s","cargo_id":"c","value":-1e400}`, "value", schema.ErrTypeFinite},
+		{`{"ship_id":1,"cargo_id":"c","value":1}`, "ship_id", schema.ErrTypeType},
+		{`{"ship_id":"","cargo_id":"c","value":1}`, "ship_id", schema.ErrTypeLength},
+		{`{"ship_id":"` + long + `","cargo_id":"c","value":1}`, "ship_id", schema.ErrTypeLength},
+		{`{"ship_id":"a\u0000b","cargo_id":"c","value":1}`, "ship_id", schema.ErrTypeChars},
+		{`{"ship_id":"s","cargo_id":"a\nb","value":1}`, "cargo_id", schema.ErrTypeChars},
+		{`{"ship_id":"\ud800","cargo_id":"c","value":1}`, "ship_id", schema.ErrTypeChars},
+		{`{"time":1700000000,"ship_id":"s","cargo_id":"c","value":1}`, "time", schema.ErrTypeType},
+		{`{"time":"2026-11-25T10:00:00","ship_id":"s","cargo_id":"c","value":1}`, "time", schema.ErrTypeTime},
+		{`{"time":"2026-11-25","ship_id":"s","cargo_id":"c","value":1}`, "time", schema.ErrTypeTime},
+		{`{"time":"yesterday","ship_id":"s","cargo_id":"c","value":1}`, "time", schema.ErrTypeTime},
+		{`{"time":"2026-11-27T12:00:00Z","ship_id":"s","cargo_id":"c","value":1}`, "time", schema.ErrTypeTimeRange},
+		{`{"time":"1999-01-01T00:00:00Z","ship_id":"s","cargo_id":"c","value":1}`, "time", schema.ErrTypeTimeRange},
 	}
 	for _, c := range cases {
 		_, err := DecodeReading([]byte(c.body), testNow, whole)
-		var inv *InvalidError
+		var inv *schema.InvalidError
 		if !errors.As(err, &inv) {
-			t.Errorf("%s: got %v, want an InvalidError", c.body, err)
+			t.Errorf("%s: got %v, want an schema.InvalidError", c.body, err)
 			continue
 		}
 		d := inv.Details[0]
@@ -107,13 +109,13 @@ func TestDecodeReadingRejects(t *testing.T) {
 
 func TestDecodeMalformed(t *testing.T) {
 	for _, body := range []string{``, `   `, `[`, `{"ship_id":`, `"text"`, `[1]`, "{\"ship_id\":\"\xff\"}", `nul`} {
-		if _, err := DecodeReading([]byte(body), testNow, whole); !errors.Is(err, ErrMalformed) {
-			t.Errorf("single %q: got %v, want ErrMalformed", body, err)
+		if _, err := DecodeReading([]byte(body), testNow, whole); !errors.Is(err, schema.ErrMalformed) {
+			t.Errorf("single %q: got %v, want schema.ErrMalformed", body, err)
 		}
 	}
 	for _, body := range []string{``, `{}`, `[{}`, `[1,]`, `"x"`} {
-		if _, err := DecodeBatch([]byte(body), testNow, batchOpts(10)); !errors.Is(err, ErrMalformed) {
-			t.Errorf("batch %q: got %v, want ErrMalformed", body, err)
+		if _, err := DecodeBatch([]byte(body), testNow, batchOpts(10)); !errors.Is(err, schema.ErrMalformed) {
+			t.Errorf("batch %q: got %v, want schema.ErrMalformed", body, err)
 		}
 	}
 }
@@ -134,9 +136,9 @@ func TestDecodeBatch(t *testing.T) {
 func TestDecodeBatchReportsEveryBadReading(t *testing.T) {
 	body := `[{"ship_id":"a","cargo_id":"x","value":1}, 7, {"ship_id":"a","cargo_id":"x"}, {"ship_id":"","cargo_id":"x","value":"no"}]`
 	_, err := DecodeBatch([]byte(body), testNow, batchOpts(10))
-	var inv *InvalidError
+	var inv *schema.InvalidError
 	if !errors.As(err, &inv) {
-		t.Fatalf("got %v, want InvalidError", err)
+		t.Fatalf("got %v, want schema.InvalidError", err)
 	}
 	var got []string
 	for _, d := range inv.Details {
@@ -149,19 +151,19 @@ func TestDecodeBatchReportsEveryBadReading(t *testing.T) {
 }
 
 func TestDecodeBatchLimits(t *testing.T) {
-	if _, err := DecodeBatch([]byte(` [ ] `), testNow, batchOpts(10)); !errors.Is(err, ErrEmptyBatch) {
+	if _, err := DecodeBatch([]byte(` [ ] `), testNow, batchOpts(10)); !errors.Is(err, schema.ErrEmptyBatch) {
 		t.Errorf("empty: got %v", err)
 	}
 	one := `{"ship_id":"a","cargo_id":"x","value":1}`
 	body := "[" + strings.Repeat(one+",", 10) + one + "]"
-	var tl *TooLongError
+	var tl *schema.TooLongError
 	if _, err := DecodeBatch([]byte(body), testNow, batchOpts(10)); !errors.As(err, &tl) || tl.Len != 11 {
 		t.Errorf("11 readings: got %v", err)
 	}
 	bad := "[" + strings.Repeat(`{"value":1},`, 200) + `{"value":1}]`
 	_, err := DecodeBatch([]byte(bad), testNow, batchOpts(1000))
-	var inv *InvalidError
-	if !errors.As(err, &inv) || len(inv.Details) != MaxErrorDetails || inv.Count != 402 {
+	var inv *schema.InvalidError
+	if !errors.As(err, &inv) || len(inv.Details) != schema.MaxErrorDetails || inv.Count != 402 {
 		t.Errorf("many bad readings: got %v", err)
 	}
 }
@@ -186,7 +188,7 @@ func TestDecodeFlatReadings(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC).UnixMilli()
-	want := []Reading{
+	want := []schema.Reading{
 		{Time: t0, ShipID: "s1", CargoID: "latitude", Value: 41.1},
 		{Time: t0, ShipID: "s1", CargoID: "longitude", Value: 29},
 		{Time: t0, ShipID: "s1", CargoID: "moving", Value: 1},
@@ -211,9 +213,9 @@ func TestDecodeFlatReadingsAreValidated(t *testing.T) {
 	long := strings.Repeat("k", 101)
 	body := `[{"ship_id":"s","` + long + `":1,"ok":2}, {"ship_id":"","a":1}, {"ship_id":"s","b":1e400}, {"ship_id":"s","unit":"C"}]`
 	_, err := DecodeBatch([]byte(body), testNow, batchOpts(10))
-	var inv *InvalidError
+	var inv *schema.InvalidError
 	if !errors.As(err, &inv) {
-		t.Fatalf("got %v, want InvalidError", err)
+		t.Fatalf("got %v, want schema.InvalidError", err)
 	}
 	var got []string
 	for _, d := range inv.Details {
@@ -224,7 +226,7 @@ func TestDecodeFlatReadingsAreValidated(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Fatalf("locations %v, want %s", got, want)
 	}
-	var tl *TooLongError
+	var tl *schema.TooLongError
 	if _, err := DecodeBatch([]byte(`[{"ship_id":"s","a":1,"b":2,"c":3}]`), testNow, batchOpts(2)); !errors.As(err, &tl) || tl.Len != 3 {
 		t.Errorf("a flat object past the limit: got %v", err)
 	}
@@ -252,7 +254,7 @@ func TestDecodePartialPolicy(t *testing.T) {
 	if _, err := DecodeBatch([]byte(body), testNow, opt); err == nil {
 		t.Fatal("whole policy accepted a batch with bad readings")
 	}
-	opt.Policy = Partial
+	opt.Policy = schema.Partial
 	d, err := DecodeBatch([]byte(body), testNow, opt)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,6 @@
-package schema
+// Package ttn decodes The Things Network's (v3) uplink webhook messages
+// into readings.
+package ttn
 
 import (
 	"bytes"
@@ -6,12 +8,14 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
-// ttnUplink is the part of a The Things Network (v3) uplink webhook
+// uplink is the part of a The Things Network (v3) uplink webhook
 // message that holds readings. Numbers are kept as their JSON text, so
 // that they are validated by Harbor's own rules.
-type ttnUplink struct {
+type uplink struct {
 	EndDeviceIDs struct {
 		DeviceID json.RawMessage `json:"device_id"`
 	} `json:"end_device_ids"`
@@ -35,7 +39,7 @@ type ttnUplink struct {
 	} `json:"uplink_message"`
 }
 
-// DecodeTTN parses and validates a The Things Network v3 uplink webhook
+// Decode parses and validates a The Things Network v3 uplink webhook
 // message as the readings of one ship, the end device
 // (end_device_ids.device_id): one reading for each number, or string
 // holding a number, of uplink_message.decoded_payload, and the radio's
@@ -47,20 +51,17 @@ type ttnUplink struct {
 //
 // An uplink that holds nothing numeric decodes to no readings and no
 // error: TTN must not retry it.
-func DecodeTTN(body []byte, now time.Time, opt Options) (Decoded, error) {
-	if err := checkJSON(body, '{', "a TTN uplink message (a JSON object)"); err != nil {
-		return Decoded{}, err
-	}
-	var up ttnUplink
+func Decode(body []byte, now time.Time, opt schema.Options) (schema.Decoded, error) {
+	var up uplink
 	if err := json.Unmarshal(body, &up); err != nil {
-		return Decoded{}, fmt.Errorf("%w: not a TTN uplink message: %v", ErrMalformed, err)
+		return schema.Decoded{}, fmt.Errorf("%w: not a TTN uplink message: %v", schema.ErrMalformed, err)
 	}
-	v := newValidator(opt.Limits, now)
-	raw := jsonReading{time: rawField(up.ReceivedAt), shipID: rawField(up.EndDeviceIDs.DeviceID)}
+	v := schema.NewValidator(now, opt, schema.AtIndex)
+	raw := schema.Raw{Time: rawField(up.ReceivedAt), ShipID: rawField(up.EndDeviceIDs.DeviceID)}
 	payload := up.UplinkMessage.DecodedPayload
-	if t := rawField(payload["time"]); t.kind == 's' {
-		if ms, ok := parseTimeMillis(t.text); ok && ms <= v.latest {
-			raw.time = t
+	if t := rawField(payload["time"]); t.Kind == schema.String {
+		if ms, ok := schema.ParseTimeMillis(t.Text); ok && ms <= v.Latest() {
+			raw.Time = t
 		}
 	}
 	keys := make([]string, 0, len(payload))
@@ -71,50 +72,50 @@ func DecodeTTN(body []byte, now time.Time, opt Options) (Decoded, error) {
 	}
 	slices.Sort(keys) // map order is random; readings come in a stable one
 	for _, k := range keys {
-		raw.addNumber(k, payload[k])
+		addNumber(&raw, k, payload[k])
 	}
 	if meta := up.UplinkMessage.RxMetadata; len(meta) > 0 {
-		raw.addNumber("rssi", meta[0].RSSI)
-		raw.addNumber("snr", meta[0].SNR)
-		raw.addNumber("channel_rssi", meta[0].ChannelRSSI)
+		addNumber(&raw, "rssi", meta[0].RSSI)
+		addNumber(&raw, "snr", meta[0].SNR)
+		addNumber(&raw, "channel_rssi", meta[0].ChannelRSSI)
 	}
 	settings := up.UplinkMessage.Settings
-	raw.addNumber("bandwidth", settings.DataRate.Lora.Bandwidth)
-	raw.addNumber("spreading_factor", settings.DataRate.Lora.SpreadingFactor)
-	raw.addNumber("frequency", settings.Frequency)
-	if len(raw.flat) == 0 {
-		return Decoded{}, nil
+	addNumber(&raw, "bandwidth", settings.DataRate.Lora.Bandwidth)
+	addNumber(&raw, "spreading_factor", settings.DataRate.Lora.SpreadingFactor)
+	addNumber(&raw, "frequency", settings.Frequency)
+	if len(raw.Flat) == 0 {
+		return schema.Decoded{}, nil
 	}
-	return v.result(v.object(-1, &raw, nil), opt)
+	return v.Result(v.Object(-1, &raw, nil))
 }
 
 // rawField is a JSON value as the scanner would have found it: strings
 // unquoted, numbers as their text.
-func rawField(m json.RawMessage) field {
+func rawField(m json.RawMessage) schema.Field {
 	m = bytes.TrimSpace(m)
 	switch {
 	case len(m) == 0:
-		return field{}
+		return schema.Field{}
 	case m[0] == '"':
 		var s string
 		if json.Unmarshal(m, &s) != nil {
-			return field{kind: 'o'}
+			return schema.Field{Kind: schema.Other}
 		}
-		return field{kind: 's', text: []byte(s)}
+		return schema.Field{Kind: schema.String, Text: []byte(s)}
 	case string(m) == "null":
-		return field{kind: 'l'}
-	case isNumber(m):
-		return field{kind: 'n', text: m}
+		return schema.Field{Kind: schema.Null}
+	case schema.IsNumber(m):
+		return schema.Field{Kind: schema.Number, Text: m}
 	default:
-		return field{kind: 'o'}
+		return schema.Field{Kind: schema.Other}
 	}
 }
 
 // addNumber adds a flat field for a value that is a number or a string
 // holding one; anything else (absent, text, booleans, objects) is skipped.
-func (r *jsonReading) addNumber(key string, m json.RawMessage) {
+func addNumber(r *schema.Raw, key string, m json.RawMessage) {
 	f := rawField(m)
-	if f.kind == 'n' || (f.kind == 's' && isNumber(f.text)) {
-		r.flat = append(r.flat, flatField{key: []byte(key), value: f})
+	if f.Kind == schema.Number || (f.Kind == schema.String && schema.IsNumber(f.Text)) {
+		r.Flat = append(r.Flat, schema.FlatField{Key: []byte(key), Value: f})
 	}
 }

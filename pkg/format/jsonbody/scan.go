@@ -1,37 +1,16 @@
-package schema
+package jsonbody
 
 import (
 	"bytes"
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
 // maxNesting bounds how deep an ignored (unknown) field's value may nest.
 const maxNesting = 64
-
-// field is one field of a reading as found in the JSON, before validation.
-type field struct {
-	kind byte   // 0: absent; 's' string; 'n' number; 'b' boolean; 'l' null; 'o' other
-	text []byte // the unescaped string, the number's literal, or true/false
-}
-
-// jsonReading holds the fields of one reading object; a field given twice
-// keeps its last value. Every other field whose value is a number, a string
-// or a boolean is kept in flat: it may be a reading of its own (see
-// validator.object). Other fields are skipped.
-type jsonReading struct {
-	time, shipID, cargoID, value field
-	flat                         []flatField
-}
-
-// flatField is a field of a reading object other than the four known ones:
-// in a "flat" reading, {"ship_id":"s","temp":21.5,"rpm":900}, each one is
-// a reading of the cargo it names.
-type flatField struct {
-	key   []byte
-	value field
-}
 
 // scanner is a strict JSON reader over a whole body, made for the reading
 // bodies: it finds the four known fields without building any intermediate
@@ -39,16 +18,16 @@ type flatField struct {
 type scanner struct {
 	b       []byte
 	i       int
-	scratch []byte      // unescaped strings are appended here
-	flat    []flatField // reused for each object's flat fields
+	scratch []byte             // unescaped strings are appended here
+	flat    []schema.FlatField // reused for each object's flat fields
 }
 
 // malformed is the error of a body that is not valid JSON.
 func (s *scanner) malformed(what string) error {
 	if s.i >= len(s.b) {
-		return fmt.Errorf("%w: the JSON ends early, %s", ErrMalformed, what)
+		return fmt.Errorf("%w: the JSON ends early, %s", schema.ErrMalformed, what)
 	}
-	return fmt.Errorf("%w: invalid JSON at byte %d (%q): %s", ErrMalformed, s.i, s.b[s.i], what)
+	return fmt.Errorf("%w: invalid JSON at byte %d (%q): %s", schema.ErrMalformed, s.i, s.b[s.i], what)
 }
 
 func (s *scanner) skipSpace() {
@@ -106,12 +85,12 @@ func (s *scanner) countRest() int {
 
 // object reads one reading object into r. r.flat is valid until the next
 // object is read.
-func (s *scanner) object(r *jsonReading) error {
+func (s *scanner) object(r *schema.Raw) error {
 	if err := s.expect('{', "'{'"); err != nil {
 		return err
 	}
 	s.flat = s.flat[:0]
-	defer func() { r.flat = s.flat }()
+	defer func() { r.Flat = s.flat }()
 	if s.peek() == '}' {
 		s.i++
 		return nil
@@ -127,25 +106,25 @@ func (s *scanner) object(r *jsonReading) error {
 		if err := s.expect(':', "':' after a field name"); err != nil {
 			return err
 		}
-		var dst *field
-		var other field
+		var dst *schema.Field
+		var other schema.Field
 		switch string(key) {
 		case "time":
-			dst = &r.time
+			dst = &r.Time
 		case "ship_id":
-			dst = &r.shipID
+			dst = &r.ShipID
 		case "cargo_id":
-			dst = &r.cargoID
+			dst = &r.CargoID
 		case "value":
-			dst = &r.value
+			dst = &r.Value
 		default:
 			dst = &other
 		}
 		if err := s.value(dst, 0); err != nil {
 			return err
 		}
-		if dst == &other && (other.kind == 'n' || other.kind == 's' || other.kind == 'b') && string(key) != "access_token" {
-			s.flat = append(s.flat, flatField{key: key, value: other})
+		if dst == &other && (other.Kind == schema.Number || other.Kind == schema.String || other.Kind == schema.Bool) && string(key) != "access_token" {
+			s.flat = append(s.flat, schema.FlatField{Key: key, Value: other})
 		}
 		switch s.peek() {
 		case ',':
@@ -160,29 +139,29 @@ func (s *scanner) object(r *jsonReading) error {
 }
 
 // value reads any JSON value, keeping it in dst when dst is not nil.
-func (s *scanner) value(dst *field, depth int) error {
+func (s *scanner) value(dst *schema.Field, depth int) error {
 	if depth > maxNesting {
 		return s.malformed(fmt.Sprintf("values nested more than %d deep", maxNesting))
 	}
-	var f field
+	var f schema.Field
 	switch c := s.peek(); {
 	case c == '"':
 		text, err := s.string()
 		if err != nil {
 			return err
 		}
-		f = field{kind: 's', text: text}
+		f = schema.Field{Kind: schema.String, Text: text}
 	case c == '-' || (c >= '0' && c <= '9'):
 		text, err := s.number()
 		if err != nil {
 			return err
 		}
-		f = field{kind: 'n', text: text}
+		f = schema.Field{Kind: schema.Number, Text: text}
 	case c == 'n':
 		if err := s.literal("null"); err != nil {
 			return err
 		}
-		f = field{kind: 'l'}
+		f = schema.Field{Kind: schema.Null}
 	case c == 't' || c == 'f':
 		word := "false"
 		if c == 't' {
@@ -192,12 +171,12 @@ func (s *scanner) value(dst *field, depth int) error {
 		if err := s.literal(word); err != nil {
 			return err
 		}
-		f = field{kind: 'b', text: s.b[start:s.i]}
+		f = schema.Field{Kind: schema.Bool, Text: s.b[start:s.i]}
 	case c == '{' || c == '[':
 		if err := s.container(depth); err != nil {
 			return err
 		}
-		f = field{kind: 'o'}
+		f = schema.Field{Kind: schema.Other}
 	default:
 		return s.malformed("expected a JSON value")
 	}
@@ -257,49 +236,12 @@ func (s *scanner) literal(word string) error {
 // number reads a number in JSON's grammar and returns its literal.
 func (s *scanner) number() ([]byte, error) {
 	start := s.i
-	end, problem := numberEnd(s.b, s.i)
+	end, problem := schema.NumberEnd(s.b, s.i)
 	s.i = end
 	if problem != "" {
 		return nil, s.malformed(problem)
 	}
 	return s.b[start:end], nil
-}
-
-// numberEnd returns where the number in JSON's grammar that starts at b[i]
-// ends, or, if there is none, where it goes wrong and what is wrong.
-func numberEnd(b []byte, i int) (end int, problem string) {
-	digits := func() int {
-		start := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		return i - start
-	}
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case digits() == 0:
-		return i, "expected digits in a number"
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if digits() == 0 {
-			return i, "expected digits after a decimal point"
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return i, "expected digits in an exponent"
-		}
-	}
-	return i, ""
 }
 
 // string reads a string and returns its unescaped bytes: a slice of the

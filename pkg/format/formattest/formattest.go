@@ -1,0 +1,53 @@
+// Package formattest holds the checks every body format's tests and fuzz
+// targets make of what a decoder answers.
+package formattest
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/harbor-ingest/harbor/pkg/schema"
+)
+
+// CheckValid fails the test unless r, decoded at now, passes every rule of
+// lim.
+func CheckValid(t testing.TB, r schema.Reading, now time.Time, lim schema.Limits) {
+	t.Helper()
+	for _, id := range []string{r.ShipID, r.CargoID} {
+		if n := utf8.RuneCountInString(id); n == 0 || n > lim.MaxIDLength || !utf8.ValidString(id) {
+			t.Fatalf("accepted an id of %d characters: %q", n, id)
+		}
+		for _, c := range id {
+			if !unicode.IsPrint(c) || c == utf8.RuneError {
+				t.Fatalf("accepted an id with %U: %q", c, id)
+			}
+		}
+	}
+	if math.IsInf(r.Value, 0) || math.IsNaN(r.Value) {
+		t.Fatalf("accepted value %v", r.Value)
+	}
+	if r.Time < 0 || r.Time > now.Add(lim.MaxFuture).UnixMilli() || r.Time < now.Add(-lim.MaxPast).UnixMilli() {
+		t.Fatalf("accepted time %d", r.Time)
+	}
+}
+
+// CheckError fails the test unless err is one of the decoders' documented
+// errors.
+func CheckError(t testing.TB, err error) {
+	t.Helper()
+	var inv *schema.InvalidError
+	var long *schema.TooLongError
+	switch {
+	case errors.Is(err, schema.ErrMalformed), errors.Is(err, schema.ErrEmptyBatch), errors.As(err, &long):
+	case errors.As(err, &inv):
+		if len(inv.Details) == 0 || len(inv.Details) > schema.MaxErrorDetails || inv.Count < len(inv.Details) {
+			t.Fatalf("invalid error with %d details of %d", len(inv.Details), inv.Count)
+		}
+	default:
+		t.Fatalf("undocumented error %T: %v", err, err)
+	}
+}
