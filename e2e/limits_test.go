@@ -255,14 +255,7 @@ func (p *pipeline) startAPIWith(environment map[string]string) (service, error) 
 	select {
 	case addr := <-ready:
 		var once sync.Once
-		stop := func() {
-			once.Do(func() {
-				cancel()
-				if err := <-done; err != nil {
-					p.t.Errorf("API stopped with %v", err)
-				}
-			})
-		}
+		stop := func() { once.Do(func() { cancel(); <-done }) }
 		p.t.Cleanup(stop)
 		return service{addr: addr, stop: stop}, nil
 	case err := <-done:
