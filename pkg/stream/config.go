@@ -27,16 +27,18 @@ type Config struct {
 	Name string `env:"STREAM_NAME" envDefault:"TELEMETRY"`
 	// SubjectPrefix: readings of harbor H are published on "<prefix>.H".
 	SubjectPrefix string `env:"STREAM_SUBJECT_PREFIX" envDefault:"telemetry"`
-	// MaxAge is how long the stream keeps readings, written or not, so that
-	// they can be replayed for a backfill.
+	// MaxAge is how long written readings stay in the stream, so that they
+	// can be replayed for a backfill. The stream has no age limit of its
+	// own: the API's Trimmer purges older readings once they are written.
 	MaxAge time.Duration `env:"STREAM_MAX_AGE" envDefault:"168h"`
-	// MaxBytes caps the stream's size on disk. When it is reached, the oldest
-	// messages (long written, kept for replay) make room.
+	// MaxBytes is the stream's hard size cap: a publish that would pass it
+	// is refused (DiscardNew), nothing is discarded.
 	MaxBytes int64 `env:"STREAM_MAX_BYTES" envDefault:"10737418240"`
-	// MaxBacklogBytes caps the readings not yet written by the writers. Past
-	// it the API answers 503 until the writers catch up. It must be well
-	// below MaxBytes, so that what makes room is always history that is
-	// already in ClickHouse, never a backlog reading.
+	// MaxBacklogBytes caps the readings not yet written by the writers: past
+	// it the API answers 503 until the writers catch up. It is also how much
+	// the stream holds with its written history: past it the Trimmer purges
+	// the oldest written readings. It must be below MaxBytes, by more than
+	// the API replicas accept between two measurements.
 	MaxBacklogBytes int64 `env:"STREAM_MAX_BACKLOG_BYTES" envDefault:"5368709120"`
 	// Replicas is the number of copies of the stream in a NATS cluster.
 	Replicas int `env:"STREAM_REPLICAS" envDefault:"1"`
@@ -51,7 +53,7 @@ type Config struct {
 // Validate reports settings that cannot work together.
 func (c Config) Validate() error {
 	if c.MaxBytes > 0 && c.MaxBacklogBytes >= c.MaxBytes {
-		return fmt.Errorf("STREAM_MAX_BACKLOG_BYTES (%d) must be below STREAM_MAX_BYTES (%d), or unread readings could be discarded", c.MaxBacklogBytes, c.MaxBytes)
+		return fmt.Errorf("STREAM_MAX_BACKLOG_BYTES (%d) must be below STREAM_MAX_BYTES (%d), so that the API answers 503 before the stream is full", c.MaxBacklogBytes, c.MaxBytes)
 	}
 	return nil
 }

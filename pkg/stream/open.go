@@ -9,9 +9,25 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Open connects to NATS (see Connect), opens JetStream and ensures the
-// streams (see Ensure): what every service does at start-up.
+// Open connects to NATS (see Connect), opens JetStream and checks the
+// streams (see Check): what the writers and the commands do at start-up.
 func Open(ctx context.Context, cfg Config, name string, log *slog.Logger, opts ...jetstream.JetStreamOpt) (*nats.Conn, jetstream.JetStream, error) {
+	return open(ctx, cfg, name, log, func(js jetstream.JetStream) error {
+		_, err := Check(ctx, js, cfg, log)
+		return err
+	}, opts)
+}
+
+// OpenAsOwner is Open for the owner of the streams' settings, the ingest
+// API: it ensures the streams (see Ensure) instead of checking them.
+func OpenAsOwner(ctx context.Context, cfg Config, name string, log *slog.Logger, opts ...jetstream.JetStreamOpt) (*nats.Conn, jetstream.JetStream, error) {
+	return open(ctx, cfg, name, log, func(js jetstream.JetStream) error {
+		_, err := Ensure(ctx, js, cfg)
+		return err
+	}, opts)
+}
+
+func open(ctx context.Context, cfg Config, name string, log *slog.Logger, streams func(jetstream.JetStream) error, opts []jetstream.JetStreamOpt) (*nats.Conn, jetstream.JetStream, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -24,7 +40,7 @@ func Open(ctx context.Context, cfg Config, name string, log *slog.Logger, opts .
 		nc.Close()
 		return nil, nil, err
 	}
-	if _, err := Ensure(ctx, js, cfg); err != nil {
+	if err := streams(js); err != nil {
 		nc.Close()
 		return nil, nil, err
 	}

@@ -13,35 +13,45 @@ import (
 )
 
 // ErrBacklogFull means the writers are too far behind: the readings not yet
-// in ClickHouse exceed STREAM_MAX_BACKLOG_BYTES.
-var ErrBacklogFull = errors.New("the writers' backlog is full")
+// in ClickHouse exceed STREAM_MAX_BACKLOG_BYTES, or fill the stream up to
+// STREAM_MAX_BYTES. The request was not accepted; retrying it after
+// Retry-After (with the same Idempotency-Key) is safe.
+var ErrBacklogFull = errors.New("the writers' backlog is full (STREAM_MAX_BACKLOG_BYTES); the writers are behind")
 
-// backlogPollInterval is how often the backlog is measured. Between two
-// measurements the replicas together may overshoot the limit by what they
-// accept in that time, which the margin between the backlog limit and the
-// stream's size absorbs.
+// backlogPollInterval is how often the backlog is measured (and written
+// history trimmed). Between two measurements the replicas together may
+// accept more than the limit; the stream refuses what would pass
+// STREAM_MAX_BYTES, so the overshoot is answered 503 too, never dropped.
 const backlogPollInterval = 250 * time.Millisecond
 
-// backlog measures the bytes of the stream the writers have not
-// acknowledged yet, and says whether it is over the limit.
+// backlog trims the stream's written history and says whether the writers'
+// backlog is over the limit.
 type backlog struct {
-	js   jetstream.JetStream
-	cfg  stream.Config
-	full atomic.Bool
+	trimmer *stream.Trimmer
+	limit   int64
+	full    atomic.Bool
 }
 
-// watch measures the backlog until ctx ends.
+func newBacklog(js jetstream.JetStream, cfg stream.Config) *backlog {
+	return &backlog{trimmer: stream.NewTrimmer(js, cfg), limit: cfg.MaxBacklogBytes}
+}
+
+// watch trims and measures until ctx ends.
 func (b *backlog) watch(ctx context.Context, log *slog.Logger) {
 	t := time.NewTicker(backlogPollInterval)
 	defer t.Stop()
 	for {
-		n, err := b.measure(ctx)
+		measureCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		u, err := b.trimmer.Trim(measureCtx)
+		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil:
-			log.Debug("measure backlog", "err", err) // NATS down: Publish says so itself
+			log.Debug("trim and measure the backlog", "err", err) // NATS down: Publish says so itself
 		case err == nil:
-			if full := n > b.cfg.MaxBacklogBytes; full != b.full.Swap(full) {
-				log.Warn("writers' backlog crossed the limit", "full", full, "backlog_bytes", n, "limit", b.cfg.MaxBacklogBytes)
+			// Above the limit, no written history is left (see Trim):
+			// Bytes is the backlog itself.
+			if full := u.Bytes > uint64(max(b.limit, 0)); full != b.full.Swap(full) {
+				log.Warn("writers' backlog crossed the limit", "full", full, "stream_bytes", u.Bytes, "written_history_messages", u.History, "limit", b.limit)
 			}
 		}
 		select {
@@ -52,28 +62,19 @@ func (b *backlog) watch(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-// measure estimates the bytes above the consumer's ack floor: the stream's
-// average message size times the messages not known to be written.
-func (b *backlog) measure(ctx context.Context) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	s, err := b.js.Stream(ctx, b.cfg.Name)
-	if err != nil {
-		return 0, fmt.Errorf("stream info: %w", err)
+// errCodeStoreFailed is JetStream's error code for a message it did not
+// store; with the description errMaxBytes, because the stream is full.
+const (
+	errCodeStoreFailed jetstream.ErrorCode = 10077
+	errMaxBytes                            = "maximum bytes exceeded"
+)
+
+// publishError is err, marked as ErrBacklogFull when JetStream refused the
+// message because the stream is at STREAM_MAX_BYTES (DiscardNew).
+func publishError(err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeStoreFailed && apiErr.Description == errMaxBytes {
+		return fmt.Errorf("%w: the stream is at STREAM_MAX_BYTES (%w)", ErrBacklogFull, err)
 	}
-	state := s.CachedInfo().State
-	if state.Msgs == 0 {
-		return 0, nil
-	}
-	written := state.FirstSeq - 1 // before any writer: nothing
-	c, err := s.Consumer(ctx, b.cfg.Consumer)
-	switch {
-	case errors.Is(err, jetstream.ErrConsumerNotFound):
-	case err != nil:
-		return 0, fmt.Errorf("consumer info: %w", err)
-	default:
-		written = max(written, c.CachedInfo().AckFloor.Stream)
-	}
-	unwritten := min(state.LastSeq-written, state.Msgs)
-	return int64(unwritten * (state.Bytes / state.Msgs)), nil
+	return err
 }

@@ -41,7 +41,7 @@ type Publisher struct {
 func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg stream.Config, timeout time.Duration, reg prometheus.Registerer, log *slog.Logger) *Publisher {
 	p := &Publisher{
 		nc: nc, js: js, cfg: cfg, timeout: timeout,
-		backlog: &backlog{js: js, cfg: cfg},
+		backlog: newBacklog(js, cfg),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "harbor_publish_duration_seconds",
 			Help:    "Time from publishing a request's readings to JetStream's acknowledgement of all of them.",
@@ -90,7 +90,7 @@ func (p *Publisher) Publish(ctx context.Context, harborID string, readings []sch
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
-			return fmt.Errorf("publish to %s: %w", p.cfg.Subject(harborID), err)
+			return fmt.Errorf("publish to %s: %w", p.cfg.Subject(harborID), publishError(err))
 		case <-ctx.Done():
 			return fmt.Errorf("wait for JetStream acknowledgement: %w", ctx.Err())
 		}

@@ -55,7 +55,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 		defer r.Close()
 		rd = r
 	}
-	nc, js, err := stream.Open(ctx, cfg.Stream, "harbor-ingest-api", log, jetstream.WithPublishAsyncTimeout(cfg.API.PublishTimeout))
+	nc, js, err := stream.OpenAsOwner(ctx, cfg.Stream, "harbor-ingest-api", log, jetstream.WithPublishAsyncTimeout(cfg.API.PublishTimeout))
 	if err != nil {
 		return err
 	}
