@@ -42,6 +42,7 @@ func Run(ctx context.Context, cfg Config, args []string, out io.Writer, log *slo
 	if err := top.Parse(args); err != nil || top.NArg() < 2 {
 		return fmt.Errorf("%s", Usage)
 	}
+	cfg.Stream.Role = stream.RoleAdmin
 	nc, err := stream.Connect(cfg.Stream, "harborctl", log)
 	if err != nil {
 		return err
