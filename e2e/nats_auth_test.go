@@ -18,6 +18,7 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/tenant"
 	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
 	"github.com/harbor-ingest/harbor/services/writer/deadletter"
+	"github.com/harbor-ingest/harbor/services/writer/replay"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -165,11 +166,35 @@ func TestPipelineWithNATSUsers(t *testing.T) {
 		t.Fatalf("rows by harbor %v, want %v", got, want)
 	}
 
-	// The operator's tools.
-	opCfg := parseConfig[stream.Config](t, withNATS(s.url, s.env(stream.RoleOperator)))
+	// The operator's tools: a message no writer can decode (which only the
+	// operator may publish raw) is dead-lettered by a writer and listed by
+	// `writer dead-letter list`; `writer replay -dry-run` reads the stream.
+	opEnv := withNATS(s.url, s.env(stream.RoleOperator))
+	opCfg := parseConfig[stream.Config](t, opEnv)
+	if _, err := s.connect(t, stream.RoleOperator).Publish(ctx, opCfg.Subject("fleet-auth"), []byte("not a payload")); err != nil {
+		t.Fatalf("publish as %s: %v", stream.RoleOperator, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out.Reset()
+		if err := deadletter.Command(ctx, opCfg, []string{"list", "-json"}, &out, testLog); err != nil {
+			t.Fatalf("writer dead-letter list as %s: %v", stream.RoleOperator, err)
+		}
+		var entries []deadletter.Entry
+		if err := json.Unmarshal(out.Bytes(), &entries); err != nil {
+			t.Fatalf("dead-letter list -json printed %q: %v", out.String(), err)
+		}
+		if len(entries) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dead letters %+v after 30s, want the one undecodable message", entries)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	out.Reset()
-	if err := deadletter.Command(ctx, opCfg, []string{"list"}, &out, testLog); err != nil {
-		t.Fatalf("writer dead-letter list as %s: %v", stream.RoleOperator, err)
+	if err := replay.Command(ctx, opCfg, p.writer.ClickHouse, p.writer.Pipeline, []string{"-from", start.Add(-time.Hour).Format(time.RFC3339), "-dry-run"}, &out, testLog); err != nil {
+		t.Fatalf("writer replay -dry-run as %s: %v\n%s", stream.RoleOperator, err, out.String())
 	}
 
 	if v := s.violations.all(); len(v) > 0 {
