@@ -32,7 +32,8 @@ const Usage = `usage: harborctl [-json] COMMAND
   key list [HARBOR]
   key revoke KEY_ID                (the id, or the hb_... prefix that list shows)
 
-Settings come from the environment: NATS_URL (and NATS_CREDS_FILE, NATS_TLS_*), TENANTS_BUCKET.`
+Settings come from the environment: NATS_URL (and NATS_USER/NATS_PASSWORD of the
+harbor-admin user, or NATS_CREDS_FILE; NATS_TLS_*), TENANTS_BUCKET.`
 
 // Run runs harborctl with args (without the program name), printing to out.
 func Run(ctx context.Context, cfg Config, args []string, out io.Writer, log *slog.Logger) error {
