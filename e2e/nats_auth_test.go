@@ -314,3 +314,42 @@ func TestNATSUsersCannotOverstep(t *testing.T) {
 		t.Error("a client with a wrong password connected")
 	}
 }
+
+// TestStreamSettingsChangeIsTheOperators: the API may create the streams
+// but not change them, so it cannot start with settings the stream does not
+// have; the operator's `writer dead-letter list` with the new settings
+// brings the stream up to date, and then the API starts.
+func TestStreamSettingsChangeIsTheOperators(t *testing.T) {
+	s := startSecuredNATS(t)
+	ctx := context.Background()
+	open := func(role string, maxAge time.Duration) error {
+		cfg := parseConfig[stream.Config](t, withNATS(s.url, s.env(role)))
+		cfg.Role, cfg.MaxAge = role, maxAge
+		nc, _, err := stream.Open(ctx, cfg, "test", testLog)
+		if err == nil {
+			nc.Close()
+		}
+		return err
+	}
+	if err := open(stream.RoleAPI, s.streamCfg.MaxAge); err != nil {
+		t.Fatalf("the API cannot create the streams: %v", err)
+	}
+	if err := open(stream.RoleAPI, 48*time.Hour); err == nil {
+		t.Fatal("the API changed the readings stream's max age")
+	}
+	opCfg := parseConfig[stream.Config](t, withNATS(s.url, s.env(stream.RoleOperator)))
+	opCfg.MaxAge = 48 * time.Hour
+	if err := deadletter.Command(ctx, opCfg, []string{"list"}, &bytes.Buffer{}, testLog); err != nil {
+		t.Fatalf("writer dead-letter list as %s: %v", stream.RoleOperator, err)
+	}
+	if err := open(stream.RoleAPI, 48*time.Hour); err != nil {
+		t.Fatalf("the API does not start on the updated stream: %v", err)
+	}
+	st, err := s.connect(t, stream.RoleOperator).Stream(ctx, s.streamCfg.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.CachedInfo().Config.MaxAge; got != 48*time.Hour {
+		t.Fatalf("max age %s after the operator's update, want 48h", got)
+	}
+}
