@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"strconv"
@@ -54,6 +55,9 @@ type options struct {
 	noCH        bool
 	natsURL     string            // use these NATS servers instead of starting one
 	environment map[string]string // settings, as the environment would give them
+	// writerEnvironment are settings of the writers only, over environment
+	// (their own NATS user, say).
+	writerEnvironment map[string]string
 }
 
 func startPipeline(t *testing.T, o options) *pipeline {
@@ -86,7 +90,9 @@ func startPipeline(t *testing.T, o options) *pipeline {
 	}
 	p.env = environment
 	p.ingest = parseConfig[ingest.Config](t, environment)
-	p.writer = parseConfig[writer.Config](t, environment)
+	writerEnvironment := maps.Clone(environment)
+	maps.Copy(writerEnvironment, o.writerEnvironment)
+	p.writer = parseConfig[writer.Config](t, writerEnvironment)
 
 	p.url = p.startAPI()
 	if o.noCH {

@@ -12,24 +12,24 @@ import (
 // StartNATS starts an embedded NATS server with JetStream on 127.0.0.1:port,
 // keeping its store under dir. Starting it again with the same dir brings
 // back the streams and their messages.
-func StartNATS(dir string, port int) (*server.Server, error) {
-	return startNATS(natsOptions(dir, port))
+func StartNATS(dir string, port int, opts ...NATSOption) (*server.Server, error) {
+	return startNATS(natsOptions(dir, port, opts))
 }
 
 // StartNATSClusterNode starts one server of a JetStream cluster named
 // "harbor": clients on port, other servers on clusterPort, routes to the
 // cluster ports of the others (all on 127.0.0.1).
-func StartNATSClusterNode(dir string, port, clusterPort int, routes []int) (*server.Server, error) {
-	opts := natsOptions(dir, port)
-	opts.Cluster = server.ClusterOpts{Name: "harbor", Host: "127.0.0.1", Port: clusterPort}
+func StartNATSClusterNode(dir string, port, clusterPort int, routes []int, opts ...NATSOption) (*server.Server, error) {
+	o := natsOptions(dir, port, opts)
+	o.Cluster = server.ClusterOpts{Name: "harbor", Host: "127.0.0.1", Port: clusterPort}
 	for _, r := range routes {
-		opts.Routes = append(opts.Routes, &url.URL{Scheme: "nats", Host: "127.0.0.1:" + strconv.Itoa(r)})
+		o.Routes = append(o.Routes, &url.URL{Scheme: "nats", Host: "127.0.0.1:" + strconv.Itoa(r)})
 	}
-	return startNATS(opts)
+	return startNATS(o)
 }
 
-func natsOptions(dir string, port int) *server.Options {
-	return &server.Options{
+func natsOptions(dir string, port int, opts []NATSOption) *server.Options {
+	o := &server.Options{
 		ServerName: fmt.Sprintf("harbor-local-%d", port),
 		Host:       "127.0.0.1",
 		Port:       port,
@@ -37,6 +37,10 @@ func natsOptions(dir string, port int) *server.Options {
 		StoreDir:   dir,
 		NoSigs:     true,
 	}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
 }
 
 func startNATS(opts *server.Options) (*server.Server, error) {

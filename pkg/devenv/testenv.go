@@ -9,13 +9,13 @@ import (
 
 // TestNATS starts an embedded NATS server for a test, on a free port with a
 // temporary store, and shuts it down when the test ends.
-func TestNATS(t testing.TB) *server.Server {
+func TestNATS(t testing.TB, opts ...NATSOption) *server.Server {
 	t.Helper()
 	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := StartNATS(t.TempDir(), port)
+	ns, err := StartNATS(t.TempDir(), port, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,11 @@ type Config struct {
 	// User and Password, for servers with plain user auth.
 	User     string `env:"NATS_USER"`
 	Password string `env:"NATS_PASSWORD"`
+	// Role is the Harbor role (RoleAPI, RoleWriter, ...) the connection
+	// acts as, set by each command, not by the environment: its replies come
+	// on the role's own inbox (InboxPrefix), which the role's permissions
+	// allow. Empty keeps nats.go's default inbox.
+	Role string `env:"-"`
 	// TLSCAFile verifies the server's certificate (a tls:// URL or a
 	// server that requires TLS); TLSCertFile and TLSKeyFile are the client's
 	// certificate for servers that verify clients.

@@ -47,6 +47,9 @@ func authOptions(cfg Config) []nats.Option {
 	if cfg.User != "" {
 		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
 	}
+	if cfg.Role != "" {
+		opts = append(opts, nats.CustomInboxPrefix(InboxPrefix(cfg.Role)))
+	}
 	if cfg.TLSCAFile != "" {
 		opts = append(opts, nats.RootCAs(cfg.TLSCAFile))
 	}

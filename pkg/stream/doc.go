@@ -1,6 +1,7 @@
 // Package stream is how Harbor's services reach NATS JetStream: the
 // connection settings, the TELEMETRY stream that carries readings from the
-// ingest API to the writers, and the dead-letter stream beside it.
+// ingest API to the writers, the dead-letter stream beside it, and the NATS
+// users each part connects as, with their permissions (Roles).
 //
 // # Who owns the streams' settings
 //

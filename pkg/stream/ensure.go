@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -100,7 +101,9 @@ func ensure(ctx context.Context, js jetstream.JetStream, want jetstream.StreamCo
 		cfg.Duplicates = want.Duplicates
 	}
 	if s, err = js.UpdateStream(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("update the settings of stream %s: %w", want.Name, err)
+		return nil, fmt.Errorf("update the settings of stream %s (%s): %w; with NATS users, only %s may change them: "+
+			"run `harborctl stream apply` with its credentials and these settings, or start with the stream's settings",
+			want.Name, strings.Join(differences(have, want), "; "), err, RoleOperator)
 	}
 	return s, nil
 }

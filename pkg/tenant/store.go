@@ -32,13 +32,7 @@ type Store struct {
 
 // Open creates the bucket if need be and returns a Store on it.
 func Open(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      bucket,
-		Description: "Harbor harbors and API key hashes",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
-	})
+	kv, err := js.CreateOrUpdateKeyValue(ctx, bucketConfig(bucket, replicas))
 	if err != nil {
 		return nil, fmt.Errorf("open key-value bucket %s: %w", bucket, err)
 	}

@@ -26,12 +26,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		return err
 	}
 	if !cfg.ExternalNATS {
-		ns, err := devenv.StartNATS(filepath.Join(cfg.DataDir, "nats"), cfg.NATSPort)
+		ns, err := startNATS(&cfg)
 		if err != nil {
 			return err
 		}
 		defer ns.Shutdown()
-		cfg.Ingest.Stream.URL, cfg.Writer.Stream.URL = ns.ClientURL(), ns.ClientURL()
 		log.Info("embedded NATS started", "url", ns.ClientURL())
 	}
 	if !cfg.ExternalClickHouse {
@@ -87,9 +86,15 @@ func startClickHouse(ctx context.Context, cfg Config, log *slog.Logger) (*devenv
 }
 
 // demoKey returns the secret of the demo harbor's key, kept in the data
-// directory, making the harbor and the key on the first run.
+// directory, making the harbor and the key on the first run (as the admin
+// user when the embedded NATS has users).
 func demoKey(ctx context.Context, cfg Config, log *slog.Logger) (string, error) {
-	nc, err := stream.Connect(cfg.Ingest.Stream, "harbor-local", log)
+	sc := cfg.Ingest.Stream
+	if cfg.Ingest.AdminNATS.User != "" {
+		sc.User, sc.Password, sc.CredsFile = cfg.Ingest.AdminNATS.User, cfg.Ingest.AdminNATS.Password, cfg.Ingest.AdminNATS.CredsFile
+	}
+	sc.Role = stream.RoleAdmin
+	nc, err := stream.Connect(sc, "harbor-local", log)
 	if err != nil {
 		return "", err
 	}

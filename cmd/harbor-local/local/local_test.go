@@ -17,6 +17,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/nats-io/nats.go"
 )
 
 // TestRunServesTheWholePipeline runs the local mode as `make run` does, on
@@ -110,6 +111,11 @@ func TestRunServesTheWholePipeline(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "21.5") || !strings.Contains(out.String(), "/ships/ship-1/latest") {
 		t.Fatalf("read API: %d %s", resp.StatusCode, body)
+	}
+	// The embedded NATS knows only the services' users.
+	if nc, err := nats.Connect("nats://127.0.0.1:" + itoa(ports[0])); err == nil {
+		nc.Close()
+		t.Error("a client without credentials connected to the embedded NATS")
 	}
 }
 

@@ -31,8 +31,11 @@ const Usage = `usage: harborctl [-json] COMMAND
   key create HARBOR [-scopes write,read]
   key list [HARBOR]
   key revoke KEY_ID                (the id, or the hb_... prefix that list shows)
+  stream apply                     (gives the streams the STREAM_* settings; as the harbor-operator user)
 
-Settings come from the environment: NATS_URL (and NATS_CREDS_FILE, NATS_TLS_*), TENANTS_BUCKET.`
+Settings come from the environment: NATS_URL (and NATS_USER/NATS_PASSWORD of the
+harbor-admin user, or NATS_CREDS_FILE; NATS_TLS_*), TENANTS_BUCKET, and for
+stream apply the STREAM_* settings of the ingest API.`
 
 // Run runs harborctl with args (without the program name), printing to out.
 func Run(ctx context.Context, cfg Config, args []string, out io.Writer, log *slog.Logger) error {
@@ -42,6 +45,12 @@ func Run(ctx context.Context, cfg Config, args []string, out io.Writer, log *slo
 	if err := top.Parse(args); err != nil || top.NArg() < 2 {
 		return fmt.Errorf("%s", Usage)
 	}
+	cmd, rest := top.Arg(0)+" "+top.Arg(1), top.Args()[2:]
+	p := printer{out: out, json: *asJSON}
+	if cmd == "stream apply" {
+		return streamApply(ctx, cfg.Stream, p, log)
+	}
+	cfg.Stream.Role = stream.RoleAdmin
 	nc, err := stream.Connect(cfg.Stream, "harborctl", log)
 	if err != nil {
 		return err
@@ -55,8 +64,6 @@ func Run(ctx context.Context, cfg Config, args []string, out io.Writer, log *slo
 	if err != nil {
 		return err
 	}
-	p := printer{out: out, json: *asJSON}
-	cmd, rest := top.Arg(0)+" "+top.Arg(1), top.Args()[2:]
 	switch cmd {
 	case "harbor create":
 		return harborCreate(ctx, store, rest, p)
@@ -97,6 +104,18 @@ func Run(ctx context.Context, cfg Config, args []string, out io.Writer, log *slo
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, Usage)
 	}
+}
+
+// streamApply gives the streams the settings of cfg, as their owner does
+// (stream.Ensure): with NATS users, the operator's job.
+func streamApply(ctx context.Context, cfg stream.Config, p printer, log *slog.Logger) error {
+	cfg.Role = stream.RoleOperator
+	nc, _, err := stream.OpenAsOwner(ctx, cfg, "harborctl", log)
+	if err != nil {
+		return err
+	}
+	nc.Close()
+	return p.done("streams " + cfg.Name + " and " + cfg.DeadLetterName() + " have the STREAM_* settings")
 }
 
 func harborCreate(ctx context.Context, store *tenant.Store, args []string, p printer) error {

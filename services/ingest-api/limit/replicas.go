@@ -2,11 +2,11 @@ package limit
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 )
@@ -23,14 +23,20 @@ type Replicas struct {
 
 // JoinReplicas opens the heartbeat bucket and beats until ctx ends.
 func JoinReplicas(ctx context.Context, js jetstream.JetStream, bucket string, ttl time.Duration, log *slog.Logger) (*Replicas, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	// Created when missing, never updated: the API may not change a
+	// bucket's settings (stream.Roles).
+	kv, err := stream.KeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      bucket,
 		Description: "Harbor ingest-api replicas: one key each, expiring without heartbeats",
 		TTL:         ttl,
 		Storage:     jetstream.MemoryStorage,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open key-value bucket %s: %w", bucket, err)
+		return nil, err
+	}
+	if st, err := kv.Status(ctx); err == nil && st.TTL() != ttl {
+		log.Warn("the replicas bucket keeps heartbeats for another time than REPLICA_TTL: replicas may be miscounted until the operator updates the bucket (or deletes it, for the API to create it anew)",
+			"bucket", bucket, "bucket_ttl", st.TTL(), "replica_ttl", ttl)
 	}
 	r := &Replicas{kv: kv, id: nuid.Next(), ttl: ttl}
 	r.count.Store(1)

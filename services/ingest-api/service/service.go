@@ -31,6 +31,10 @@ type Config struct {
 	ClickHouse reader.Config
 	// TenantsBucket holds the harbors and keys that harborctl manages.
 	TenantsBucket string `env:"TENANTS_BUCKET" envDefault:"harbor_tenants"`
+	// AdminNATS are the NATS credentials of the admin API (on when
+	// API.AdminToken is set), which manages the tenants bucket that the
+	// API's own user may only read.
+	AdminNATS AdminNATS
 	// ReplicasBucket holds one heartbeat per live replica; ReplicaTTL is how
 	// long a replica that stopped beating still counts.
 	ReplicasBucket string        `env:"REPLICAS_BUCKET" envDefault:"harbor_replicas"`
@@ -55,15 +59,21 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 		defer r.Close()
 		rd = r
 	}
+	cfg.Stream.Role = stream.RoleAPI
 	nc, js, err := stream.OpenAsOwner(ctx, cfg.Stream, "harbor-ingest-api", log, jetstream.WithPublishAsyncTimeout(cfg.API.PublishTimeout))
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	tenants, err := tenant.Open(ctx, js, cfg.TenantsBucket, cfg.Stream.Replicas)
+	tenants, err := tenant.Attach(ctx, js, cfg.TenantsBucket, cfg.Stream.Replicas)
 	if err != nil {
 		return err
 	}
+	adminStore, closeAdmin, err := openAdminStore(ctx, cfg, tenants, log)
+	if err != nil {
+		return err
+	}
+	defer closeAdmin()
 	cache, err := tenants.Watch(ctx)
 	if err != nil {
 		return err
@@ -84,7 +94,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 		Harbors:   cache,
 		Limiter:   limit.New(cfg.API.RateBurst, replicas.Count),
 		Publisher: pub,
-		Store:     tenants,
+		Store:     adminStore,
 		Reader:    rd,
 		Registry:  reg, Gatherer: reg,
 		Log: log,

@@ -23,6 +23,7 @@ func Command(ctx context.Context, cfg stream.Config, args []string, out io.Write
 	if len(args) == 0 {
 		return fmt.Errorf("missing subcommand\n%s", Usage)
 	}
+	cfg.Role = stream.RoleOperator
 	nc, js, err := stream.Open(ctx, cfg, "harbor-dead-letter", log)
 	if err != nil {
 		return err

@@ -46,6 +46,7 @@ func Command(ctx context.Context, streamCfg stream.Config, chCfg store.Config, p
 		}
 	}
 
+	streamCfg.Role = stream.RoleOperator
 	nc, js, err := stream.Open(ctx, streamCfg, "harbor-replay", log)
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
+	cfg.Stream.Role = stream.RoleWriter
 	nc, js, err := stream.Open(ctx, cfg.Stream, "harbor-writer", log)
 	if err != nil {
 		return err
