@@ -73,10 +73,21 @@ var testKeys = scopedKeys{
 // and rd as its Reader.
 func newTestAPI(t *testing.T, environment map[string]string, rd Reader) *echo.Echo {
 	t.Helper()
+	return newTestAPIWith(testConfig(t, environment), rd)
+}
+
+// testConfig is the API's configuration from environment alone.
+func testConfig(t *testing.T, environment map[string]string) Config {
+	t.Helper()
 	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: environment})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// newTestAPIWith is the API with cfg and rd as its Reader.
+func newTestAPIWith(cfg Config, rd Reader) *echo.Echo {
 	reg := prometheus.NewRegistry()
 	return New(cfg, Deps{
 		Auth: testKeys, Harbors: noHarbors{}, Limiter: limit.New(time.Second, func() int { return 1 }),

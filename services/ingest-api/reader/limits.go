@@ -107,15 +107,15 @@ func (s slots) acquire(ctx context.Context, wait time.Duration) error {
 
 func (s slots) release() { <-s }
 
-// queryIDPrefix starts the id of every read query, as system.processes and
+// QueryIDPrefix starts the id of every read query, as system.processes and
 // system.query_log show it.
-const queryIDPrefix = "harbor-read-"
+const QueryIDPrefix = "harbor-read-"
 
 // newQueryID returns a fresh query id.
 func newQueryID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b) // never fails
-	return queryIDPrefix + hex.EncodeToString(b)
+	return QueryIDPrefix + hex.EncodeToString(b)
 }
 
 // killTimeout bounds the KILL QUERY of a cancelled query.

@@ -39,7 +39,7 @@ func openReader(t *testing.T, ch *devenv.ClickHouse, lim Limits) *Reader {
 // runningReads returns the ids of the read queries ClickHouse runs now.
 func runningReads(t *testing.T, r *Reader) []string {
 	t.Helper()
-	rows, err := r.conn.Query(context.Background(), "SELECT query_id FROM system.processes WHERE startsWith(query_id, ?)", queryIDPrefix)
+	rows, err := r.conn.Query(context.Background(), "SELECT query_id FROM system.processes WHERE startsWith(query_id, ?)", QueryIDPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}
