@@ -101,11 +101,27 @@ func TestReadAPI(t *testing.T) {
 	window := "from=" + at(0) + "&to=" + at(10*time.Second)
 
 	t.Run("ships", func(t *testing.T) {
-		p.getJSON(shipsA, keyA, fmt.Sprintf(`[
-			{"ship_id":"ship-1","last_seen":%q,"cargos":[{"cargo_id":"rpm","last_seen":%q},{"cargo_id":"temp","last_seen":%q}]},
-			{"ship_id":"ship-2","last_seen":%q,"cargos":[{"cargo_id":"temp","last_seen":%q}]}]`,
-			at(9100*time.Millisecond), at(7500*time.Millisecond), at(9100*time.Millisecond), at(20*time.Second), at(20*time.Second)))
-		p.getJSON("/api/v1/harbors/"+harborB+"/ships", keyB, fmt.Sprintf(`[{"ship_id":"ship-1","last_seen":%q,"cargos":[{"cargo_id":"temp","last_seen":%q}]}]`, at(0), at(0)))
+		ship1 := fmt.Sprintf(`{"ship_id":"ship-1","last_seen":%q,"cargos":[{"cargo_id":"rpm","last_seen":%q},{"cargo_id":"temp","last_seen":%q}]}`,
+			at(9100*time.Millisecond), at(7500*time.Millisecond), at(9100*time.Millisecond))
+		ship2 := fmt.Sprintf(`{"ship_id":"ship-2","last_seen":%q,"cargos":[{"cargo_id":"temp","last_seen":%q}]}`, at(20*time.Second), at(20*time.Second))
+		p.getJSON(shipsA, keyA, `{"harbor_id":"harbor-a","ships":[`+ship1+`,`+ship2+`]}`)
+		p.getJSON("/api/v1/harbors/"+harborB+"/ships", keyB, fmt.Sprintf(`{"harbor_id":"harbor-b","ships":[{"ship_id":"ship-1","last_seen":%q,"cargos":[{"cargo_id":"temp","last_seen":%q}]}]}`, at(0), at(0)))
+		// Pages of one ship: the first has a next_cursor, the last none.
+		status, _, body := p.get(shipsA+"?limit=1", keyA)
+		var page struct {
+			NextCursor string `json:"next_cursor"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil || status != http.StatusOK || page.NextCursor == "" || !strings.Contains(string(body), `"ship_id":"ship-1"`) {
+			t.Fatalf("first page: %d %s", status, body)
+		}
+		p.getJSON(shipsA+"?limit=1&cursor="+page.NextCursor, keyA, `{"harbor_id":"harbor-a","ships":[`+ship2+`]}`)
+		// A ship's latest values come in pages of cargos too.
+		status, _, body = p.get(shipsA+"/ship-1/latest?limit=1", keyA)
+		if err := json.Unmarshal(body, &page); err != nil || status != http.StatusOK || page.NextCursor == "" || !strings.Contains(string(body), `"cargo_id":"rpm"`) {
+			t.Fatalf("first page of latest values: %d %s", status, body)
+		}
+		p.getJSON(shipsA+"/ship-1/latest?limit=1&cursor="+page.NextCursor, keyA, fmt.Sprintf(
+			`{"harbor_id":"harbor-a","ship_id":"ship-1","cargos":[{"cargo_id":"temp","time":%q,"value":3}]}`, at(9100*time.Millisecond)))
 	})
 
 	t.Run("downsampled", func(t *testing.T) {
@@ -173,6 +189,7 @@ func TestReadAPI(t *testing.T) {
 		p.getProblem(shipsA+"/"+strings.Repeat("s", 101)+"/cargos/%09/readings", keyA, http.StatusBadRequest, "ship_id", "cargo_id")
 		p.getProblem(shipsA+"/%C3%28/latest", keyA, http.StatusBadRequest, "ship_id") // not UTF-8
 		p.getProblem("/api/v1/harbors/bad%20harbor/ships", keyA, http.StatusBadRequest)
+		p.getProblem(shipsA+"?limit=0&cursor=x", keyA, http.StatusBadRequest, "limit", "cursor")
 	})
 
 	t.Run("keys", func(t *testing.T) {

@@ -35,19 +35,24 @@ type Config struct {
 
 // Open configures a client; it connects on first use. The native protocol
 // with LZ4 works with every server version Harbor supports (HTTP does not
-// with 18.16).
-func Open(cfg Config) (driver.Conn, error) {
+// with 18.16). Each tune, if any, adjusts the options first (the pool's
+// size, say).
+func Open(cfg Config, tune ...func(*clickhouse.Options)) (driver.Conn, error) {
 	tlsConfig, err := cfg.tlsConfig()
 	if err != nil {
 		return nil, err
 	}
-	conn, err := clickhouse.Open(&clickhouse.Options{
+	opts := &clickhouse.Options{
 		Addr:        strings.Split(cfg.Addr, ","),
 		Auth:        clickhouse.Auth{Database: "default", Username: cfg.Username, Password: cfg.Password},
 		DialTimeout: cfg.DialTimeout,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
 		TLS:         tlsConfig,
-	})
+	}
+	for _, f := range tune {
+		f(opts)
+	}
+	conn, err := clickhouse.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("configure ClickHouse client: %w", err)
 	}

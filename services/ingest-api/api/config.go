@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/schema"
+	"github.com/harbor-ingest/harbor/services/ingest-api/reader"
 )
 
 // Config holds the HTTP API's settings, read from the environment.
@@ -61,8 +62,13 @@ type ReadConfig struct {
 	MaxPoints int `env:"READ_MAX_POINTS" envDefault:"10000"`
 	// MaxRange caps the time range (to - from) of one request.
 	MaxRange time.Duration `env:"READ_MAX_RANGE" envDefault:"744h"`
-	// QueryTimeout bounds each ClickHouse query; past it the answer is 503.
-	QueryTimeout time.Duration `env:"READ_QUERY_TIMEOUT" envDefault:"10s"`
+	// DefaultLimit and MaxLimit are the page size of a request without a
+	// limit and the largest limit one may ask for (ships, or a ship's
+	// latest values).
+	DefaultLimit int `env:"READ_DEFAULT_LIMIT" envDefault:"100"`
+	MaxLimit     int `env:"READ_MAX_LIMIT" envDefault:"1000"`
+	// Query bounds each ClickHouse query: time, memory, rows, concurrency.
+	Query reader.Limits
 }
 
 // Check refuses settings the read API cannot work with.
@@ -72,8 +78,14 @@ func (c ReadConfig) Check() error {
 		return errors.New("READ_MAX_POINTS must be at least 2")
 	case c.MaxRange < time.Second:
 		return errors.New("READ_MAX_RANGE must be at least 1s")
-	case c.QueryTimeout <= 0:
-		return errors.New("READ_QUERY_TIMEOUT must be positive")
+	case c.MaxLimit < 1:
+		return errors.New("READ_MAX_LIMIT must be at least 1")
+	case c.DefaultLimit < 1 || c.DefaultLimit > c.MaxLimit:
+		return errors.New("READ_DEFAULT_LIMIT must be from 1 to READ_MAX_LIMIT")
+	case c.Query.MaxResultRows <= max(c.MaxPoints, c.MaxLimit):
+		// A page of latest values or of points reads one row more than it
+		// answers, to tell whether more remain.
+		return errors.New("READ_MAX_RESULT_ROWS must be more than READ_MAX_POINTS and READ_MAX_LIMIT")
 	}
-	return nil
+	return c.Query.Check()
 }

@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/tenant"
@@ -13,9 +15,17 @@ import (
 
 // Reader answers the read API's queries; *reader.Reader is the real one.
 type Reader interface {
-	Ships(ctx context.Context, harborID string) ([]reader.Ship, error)
+	Ships(ctx context.Context, harborID string, p reader.Page) ([]reader.Ship, error)
 	Series(ctx context.Context, q reader.SeriesQuery) ([]reader.Point, error)
-	Latest(ctx context.Context, harborID, shipID string) ([]reader.CargoValue, error)
+	Latest(ctx context.Context, harborID, shipID string, p reader.Page) ([]reader.CargoValue, error)
+}
+
+// Ships is the answer of a ships request: a page of the harbor's ships.
+type Ships struct {
+	HarborID string        `json:"harbor_id"`
+	Ships    []reader.Ship `json:"ships"`
+	// NextCursor, when more ships remain, is the cursor of the next page.
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 // Series is the answer of a readings request.
@@ -39,6 +49,8 @@ type Latest struct {
 	HarborID string              `json:"harbor_id"`
 	ShipID   string              `json:"ship_id"`
 	Cargos   []reader.CargoValue `json:"cargos"`
+	// NextCursor, when more cargos remain, is the cursor of the next page.
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 // readRoutes serves the readings back to keys with the read scope.
@@ -57,13 +69,17 @@ type reads struct {
 }
 
 func (rd *reads) ships(c echo.Context) error {
-	ctx, cancel := rd.queryContext(c)
-	defer cancel()
-	ships, err := rd.reader.Ships(ctx, c.Get(ctxHarborID).(string))
-	if err != nil {
-		return readProblem(c, err)
+	harborID := c.Get(ctxHarborID).(string)
+	page, problems := rd.page(c, shipCursor)
+	if len(problems) > 0 {
+		return paramProblem(problems)
 	}
-	return c.JSON(http.StatusOK, ships)
+	ships, err := rd.reader.Ships(c.Request().Context(), harborID, page)
+	if err != nil {
+		return rd.readProblem(c, err)
+	}
+	ships, next := nextPage(ships, page, shipCursor, func(s reader.Ship) string { return s.ShipID })
+	return c.JSON(http.StatusOK, Ships{HarborID: harborID, Ships: ships, NextCursor: next})
 }
 
 func (rd *reads) readings(c echo.Context) error {
@@ -71,11 +87,9 @@ func (rd *reads) readings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := rd.queryContext(c)
-	defer cancel()
-	points, err := rd.reader.Series(ctx, q)
+	points, err := rd.reader.Series(c.Request().Context(), q)
 	if err != nil {
-		return readProblem(c, err)
+		return rd.readProblem(c, err)
 	}
 	truncated := len(points) > rd.cfg.Read.MaxPoints
 	return c.JSON(http.StatusOK, Series{
@@ -89,30 +103,46 @@ func (rd *reads) readings(c echo.Context) error {
 func (rd *reads) latest(c echo.Context) error {
 	harborID := c.Get(ctxHarborID).(string)
 	shipID := pathID(c, "ship_id")
-	if problems := checkIDs(rd.cfg.Limits, shipID, anyCargo); len(problems) > 0 {
+	page, pageProblems := rd.page(c, cargoCursor)
+	if problems := slices.Concat(checkIDs(rd.cfg.Limits, shipID, anyCargo), pageProblems); len(problems) > 0 {
 		return paramProblem(problems)
 	}
-	ctx, cancel := rd.queryContext(c)
-	defer cancel()
-	values, err := rd.reader.Latest(ctx, harborID, shipID)
+	values, err := rd.reader.Latest(c.Request().Context(), harborID, shipID, page)
 	if err != nil {
-		return readProblem(c, err)
+		return rd.readProblem(c, err)
 	}
-	return c.JSON(http.StatusOK, Latest{HarborID: harborID, ShipID: shipID, Cargos: values})
-}
-
-// queryContext bounds a query by READ_QUERY_TIMEOUT.
-func (rd *reads) queryContext(c echo.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(c.Request().Context(), rd.cfg.Read.QueryTimeout)
+	values, next := nextPage(values, page, cargoCursor, func(v reader.CargoValue) string { return v.CargoID })
+	return c.JSON(http.StatusOK, Latest{HarborID: harborID, ShipID: shipID, Cargos: values, NextCursor: next})
 }
 
 // readProblem maps a failed read to its answer: 503 (with Retry-After) when
-// a retry may work, else the error itself, a logged 500. The cause is
-// logged, not shown: it names the database's servers.
-func readProblem(c echo.Context, err error) error {
-	if errors.Is(err, reader.ErrUnavailable) {
-		logger(c).Warn("read failed", "err", err)
+// a retry may work, 400 for an answer too long for READ_MAX_RESULT_ROWS,
+// else the error itself, a logged 500. The cause is logged, not shown: it
+// names the database's servers.
+func (rd *reads) readProblem(c echo.Context, err error) error {
+	answer := rd.limitProblem(err)
+	if answer == nil {
+		return err
+	}
+	logger(c).Warn("read failed", "err", err)
+	return answer
+}
+
+// limitProblem is the answer to a read that failed for a reason a client
+// can act on, or nil.
+func (rd *reads) limitProblem(err error) error {
+	switch {
+	case errors.Is(err, reader.ErrBusy):
+		return problem(http.StatusServiceUnavailable, fmt.Sprintf(
+			"too many reads at once (READ_MAX_CONCURRENT_QUERIES is %d); retry later", rd.cfg.Read.Query.MaxConcurrent))
+	case errors.Is(err, reader.ErrTooManyRows):
+		return problem(http.StatusBadRequest, fmt.Sprintf(
+			"the answer would have more than %d rows (READ_MAX_RESULT_ROWS): ask for a smaller limit", rd.cfg.Read.Query.MaxResultRows))
+	case errors.Is(err, reader.ErrTooMuchMemory):
+		return problem(http.StatusServiceUnavailable, fmt.Sprintf(
+			"the read needs more memory than ClickHouse grants it (READ_MAX_MEMORY_BYTES is %d): ask for a smaller limit or a shorter range, or retry later", rd.cfg.Read.Query.MaxMemoryBytes))
+	case errors.Is(err, reader.ErrUnavailable):
 		return problem(http.StatusServiceUnavailable, "the readings cannot be read now; retry later")
 	}
-	return err
+	return nil
 }

@@ -22,17 +22,23 @@ import (
 )
 
 // fakeReader records the queries it gets and answers with its points, or
-// with err.
+// with err. Its ships are "s" and, when set, more; its latest values are
+// values.
 type fakeReader struct {
 	queries []reader.SeriesQuery
 	ships   []string // harbors and ships asked about
+	pages   []reader.Page
+	more    []reader.Ship
+	values  []reader.CargoValue
 	points  []reader.Point
 	err     error
 }
 
-func (f *fakeReader) Ships(_ context.Context, harborID string) ([]reader.Ship, error) {
+func (f *fakeReader) Ships(_ context.Context, harborID string, p reader.Page) ([]reader.Ship, error) {
 	f.ships = append(f.ships, harborID)
-	return []reader.Ship{{ShipID: "s", LastSeen: 1000, Cargos: []reader.Cargo{{CargoID: "c", LastSeen: 1000}}}}, f.err
+	f.pages = append(f.pages, p)
+	ships := []reader.Ship{{ShipID: "s", LastSeen: 1000, Cargos: []reader.Cargo{{CargoID: "c", LastSeen: 1000}}}}
+	return append(ships, f.more...), f.err
 }
 
 func (f *fakeReader) Series(_ context.Context, q reader.SeriesQuery) ([]reader.Point, error) {
@@ -40,9 +46,10 @@ func (f *fakeReader) Series(_ context.Context, q reader.SeriesQuery) ([]reader.P
 	return f.points, f.err
 }
 
-func (f *fakeReader) Latest(_ context.Context, harborID, shipID string) ([]reader.CargoValue, error) {
+func (f *fakeReader) Latest(_ context.Context, harborID, shipID string, p reader.Page) ([]reader.CargoValue, error) {
 	f.ships = append(f.ships, harborID+"/"+shipID)
-	return []reader.CargoValue{}, f.err
+	f.pages = append(f.pages, p)
+	return append([]reader.CargoValue{}, f.values...), f.err
 }
 
 // scopedKeys are managed keys by secret.
@@ -66,10 +73,21 @@ var testKeys = scopedKeys{
 // and rd as its Reader.
 func newTestAPI(t *testing.T, environment map[string]string, rd Reader) *echo.Echo {
 	t.Helper()
+	return newTestAPIWith(testConfig(t, environment), rd)
+}
+
+// testConfig is the API's configuration from environment alone.
+func testConfig(t *testing.T, environment map[string]string) Config {
+	t.Helper()
 	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: environment})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// newTestAPIWith is the API with cfg and rd as its Reader.
+func newTestAPIWith(cfg Config, rd Reader) *echo.Echo {
 	reg := prometheus.NewRegistry()
 	return New(cfg, Deps{
 		Auth: testKeys, Harbors: noHarbors{}, Limiter: limit.New(time.Second, func() int { return 1 }),
@@ -230,7 +248,7 @@ func TestReadAnswers(t *testing.T) {
 		t.Errorf("raw readings past READ_MAX_POINTS: %.300s...", body)
 	}
 	status, _, body = get(e, "/api/v1/harbors/fleet/ships", "r")
-	if want := `[{"ship_id":"s","last_seen":"1970-01-01T00:00:01.000Z","cargos":[{"cargo_id":"c","last_seen":"1970-01-01T00:00:01.000Z"}]}]`; status != http.StatusOK || strings.TrimSpace(body) != want {
+	if want := `{"harbor_id":"fleet","ships":[{"ship_id":"s","last_seen":"1970-01-01T00:00:01.000Z","cargos":[{"cargo_id":"c","last_seen":"1970-01-01T00:00:01.000Z"}]}]}`; status != http.StatusOK || strings.TrimSpace(body) != want {
 		t.Errorf("ships: %d %s, want %s", status, body, want)
 	}
 	status, _, body = get(e, "/api/v1/harbors/fleet/ships/s/latest", "r")

@@ -51,18 +51,35 @@ type SeriesQuery struct {
 	Limit int
 }
 
-// Ships returns the ships of a harbor, each with its cargos and the time of
-// their newest readings, ordered by ship_id and cargo_id.
-func (r *Reader) Ships(ctx context.Context, harborID string) ([]Ship, error) {
+// Page asks for one page of a list ordered by id: at most Limit items whose
+// id comes after After ("" for the first page). Keyset pagination: each page
+// starts where the sort key says, however deep, and no item is skipped or
+// repeated while others are added.
+type Page struct {
+	After string
+	Limit int
+}
+
+// Ships returns a page of the ships of a harbor (ordered by ship_id), each
+// with its cargos (ordered by cargo_id) and the time of their newest
+// readings.
+func (r *Reader) Ships(ctx context.Context, harborID string, p Page) ([]Ship, error) {
+	// The subquery picks the page's ships from the sort key; GLOBAL runs it
+	// once, not on every shard of a cluster (on one server it is a plain IN).
 	sql := func(t schema.Table) string {
-		return fmt.Sprintf(`SELECT ship_id, cargo_id, max(%s) AS last_ms
-FROM %s
-WHERE harbor_id = ?
+		return fmt.Sprintf(`SELECT ship_id, cargo_id, max(%[1]s) AS last_ms
+FROM %[2]s
+WHERE harbor_id = ? AND ship_id > ? AND ship_id GLOBAL IN (
+    SELECT ship_id FROM %[2]s
+    WHERE harbor_id = ? AND ship_id > ?
+    GROUP BY ship_id
+    ORDER BY ship_id
+    LIMIT ?)
 GROUP BY ship_id, cargo_id
 ORDER BY ship_id, cargo_id`, t.TimeMillisSQL(), t.FullName())
 	}
 	ships := []Ship{}
-	err := r.query(ctx, sql, []any{harborID}, func(rows driver.Rows) error {
+	err := r.query(ctx, sql, []any{harborID, p.After, harborID, p.After, p.Limit}, func(rows driver.Rows) error {
 		var shipID string
 		var c Cargo
 		if err := rows.Scan(&shipID, &c.CargoID, (*int64)(&c.LastSeen)); err != nil {
@@ -115,19 +132,20 @@ LIMIT ?`, point, t.FullName(), ms, groupBy)
 	return points, err
 }
 
-// Latest returns the newest reading of every cargo of a ship, ordered by
-// cargo_id.
-func (r *Reader) Latest(ctx context.Context, harborID, shipID string) ([]CargoValue, error) {
+// Latest returns the newest reading of a page of the cargos of a ship,
+// ordered by cargo_id.
+func (r *Reader) Latest(ctx context.Context, harborID, shipID string, p Page) ([]CargoValue, error) {
 	sql := func(t schema.Table) string {
 		ms := t.TimeMillisSQL()
 		return fmt.Sprintf(`SELECT cargo_id, max(%[1]s) AS t, argMax(value, %[1]s) AS v
 FROM %[2]s FINAL
-WHERE harbor_id = ? AND ship_id = ?
+WHERE harbor_id = ? AND ship_id = ? AND cargo_id > ?
 GROUP BY cargo_id
-ORDER BY cargo_id`, ms, t.FullName())
+ORDER BY cargo_id
+LIMIT ?`, ms, t.FullName())
 	}
 	values := []CargoValue{}
-	err := r.query(ctx, sql, []any{harborID, shipID}, func(rows driver.Rows) error {
+	err := r.query(ctx, sql, []any{harborID, shipID, p.After, p.Limit}, func(rows driver.Rows) error {
 		var v CargoValue
 		err := rows.Scan(&v.CargoID, (*int64)(&v.Time), &v.Value)
 		values = append(values, v)

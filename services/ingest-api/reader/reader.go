@@ -32,11 +32,15 @@ const (
 	codeUnknownDatabase = 81
 )
 
-// Reader queries the readings table.
+// Reader queries the readings table, each query within its Limits.
 type Reader struct {
-	conn driver.Conn
-	cfg  Config
-	log  *slog.Logger
+	conn  driver.Conn
+	cfg   Config
+	lim   Limits
+	slots slots
+	// settings are every query's ClickHouse settings (Limits.settings).
+	settings clickhouse.Settings
+	log      *slog.Logger
 	// table is set by the first query that reaches the server, which tells
 	// its version and so the table's variant.
 	table atomic.Pointer[schema.Table]
@@ -46,17 +50,28 @@ type Reader struct {
 // server: the ingest API must start and accept readings while ClickHouse is
 // down, so the first query that reaches ClickHouse detects its version, and
 // queries fail with ErrUnavailable until then.
-func Open(cfg Config, log *slog.Logger) (*Reader, error) {
+func Open(cfg Config, lim Limits, log *slog.Logger) (*Reader, error) {
+	if err := lim.Check(); err != nil {
+		return nil, err
+	}
 	// Refuse bad names now rather than at the first query.
 	if _, err := schema.NewTable(cfg.Database, cfg.Table, 0, 0); err != nil {
 		return nil, err
 	}
-	conn, err := chconn.Open(cfg)
+	conn, err := chconn.Open(cfg, func(o *clickhouse.Options) {
+		// A connection for every query that may run, and spares for the
+		// KILL QUERY of cancelled ones.
+		o.MaxOpenConns = lim.MaxConcurrent + killConns
+		o.MaxIdleConns = lim.MaxConcurrent
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{conn: conn, cfg: cfg, log: log}, nil
+	return &Reader{conn: conn, cfg: cfg, lim: lim, slots: make(slots, lim.MaxConcurrent), settings: lim.settings(), log: log}, nil
 }
+
+// killConns are the connections kept for KILL QUERY beyond the queries'.
+const killConns = 2
 
 // Close closes the connections.
 func (r *Reader) Close() error { return r.conn.Close() }
@@ -81,15 +96,32 @@ func (r *Reader) currentTable() (schema.Table, error) {
 }
 
 // query runs the SQL that sql builds for the table, with args bound to its
-// ? placeholders, and calls scan for every row.
+// ? placeholders, and calls scan for every row. It waits for a slot
+// (ErrBusy after READ_QUEUE_TIMEOUT), bounds the query by READ_QUERY_TIMEOUT
+// and the other Limits, and kills it in ClickHouse if ctx ends first.
 func (r *Reader) query(ctx context.Context, sql func(schema.Table) string, args []any, scan func(driver.Rows) error) error {
 	t, err := r.currentTable()
 	if err != nil {
 		return err
 	}
-	rows, err := r.conn.Query(ctx, sql(t), args...)
+	if err := r.slots.acquire(ctx, r.lim.QueueTimeout); err != nil {
+		return err
+	}
+	defer r.slots.release()
+	ctx, cancel := context.WithTimeout(ctx, r.lim.QueryTimeout)
+	defer cancel()
+	// clickhouse-go turns a context's deadline into a max_execution_time of
+	// its own (the time left + 5s), so the query's context has none: it
+	// ends when ctx does, and the query is killed then.
+	id := newQueryID()
+	qctx, qcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer qcancel()
+	stop := context.AfterFunc(ctx, func() { qcancel(); r.kill(id) })
+	defer stop() // first: a query that returned is not killed
+	qctx = clickhouse.Context(qctx, clickhouse.WithQueryID(id), clickhouse.WithSettings(r.settings))
+	rows, err := r.conn.Query(qctx, sql(t)+overflowClause, args...)
 	if err != nil {
-		return classify(err)
+		return r.classify(ctx, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -98,17 +130,24 @@ func (r *Reader) query(ctx context.Context, sql func(schema.Table) string, args 
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return classify(err)
+		return r.classify(ctx, err)
 	}
 	return nil
 }
 
-// classify wraps a failed query's error in ErrUnavailable unless it is the
-// server refusing the query itself, which a retry would not change.
-func classify(err error) error {
-	var ex *clickhouse.Exception
-	if errors.As(err, &ex) && ex.Code != codeUnknownTable && ex.Code != codeUnknownDatabase {
-		return fmt.Errorf("query ClickHouse: %w", err)
+// classify wraps a failed query's error: a limit's own error, or
+// ErrUnavailable unless it is the server refusing the query itself, which a
+// retry would not change.
+func (r *Reader) classify(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w: the query ran past READ_QUERY_TIMEOUT (%s), or its request ended: %w", ErrUnavailable, r.lim.QueryTimeout, ctx.Err())
 	}
-	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	var ex *clickhouse.Exception
+	if !errors.As(err, &ex) || ex.Code == codeUnknownTable || ex.Code == codeUnknownDatabase {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if limitErr := r.lim.limitError(ex); limitErr != nil {
+		return limitErr
+	}
+	return fmt.Errorf("query ClickHouse: %w", err)
 }

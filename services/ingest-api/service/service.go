@@ -52,7 +52,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 		if err := cfg.API.Read.Check(); err != nil {
 			return err
 		}
-		r, err := reader.Open(cfg.ClickHouse, log)
+		r, err := reader.Open(cfg.ClickHouse, cfg.API.Read.Query, log)
 		if err != nil {
 			return err
 		}
