@@ -10,17 +10,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// Sink stores a batch of rows, all or nothing.
-type Sink interface {
-	Insert(ctx context.Context, c *schema.Columns) error
-}
 
 // Writer moves readings from the stream into a Sink. It fills one batch
 // while the previous one is being inserted, so ClickHouse and the decoding
