@@ -59,16 +59,24 @@ func get(t *testing.T, url string) (int, string) {
 
 // postLoad posts batches of perBatch readings, values 0.., from clients at
 // once, each a new ship named prefix-client-batch, retrying 503s, until
-// stop is closed; wait returns the readings answered 200.
-func (p *pipeline) postLoad(prefix string, clients, perBatch int, start time.Time, stop <-chan struct{}) (wait func() []row) {
+// stop is called (at the latest when the test ends), which returns the
+// readings answered 200.
+func (p *pipeline) postLoad(prefix string, clients, perBatch int, start time.Time) (stop func() []row) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var accepted []row
+	stopping := make(chan struct{})
+	var once sync.Once
+	stop = func() []row {
+		once.Do(func() { close(stopping); wg.Wait() })
+		return accepted
+	}
+	p.t.Cleanup(func() { stop() })
 	for c := range clients {
 		wg.Go(func() {
 			for b := 0; ; b++ {
 				select {
-				case <-stop:
+				case <-stopping:
 					return
 				default:
 				}
@@ -83,7 +91,7 @@ func (p *pipeline) postLoad(prefix string, clients, perBatch int, start time.Tim
 			}
 		})
 	}
-	return func() []row { wg.Wait(); return accepted }
+	return stop
 }
 
 // expectedRows are the rows batchBody(ship, start, n, 0) makes.
@@ -156,8 +164,7 @@ func TestChangedColumnBlocksUntilFixed(t *testing.T) {
 	p := startPipeline(t, options{environment: permanentEnv})
 	writerURL := p.startWriterWithProbes()
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
-	stop := make(chan struct{})
-	wait := p.postLoad("ship", 3, 50, start, stop)
+	stop := p.postLoad("ship", 3, 50, start)
 	waitUntil(t, "rows stored", func() bool { return p.count(false, "") > 0 })
 
 	table := p.store.Table().FullName()
@@ -182,8 +189,7 @@ func TestChangedColumnBlocksUntilFixed(t *testing.T) {
 
 	p.exec("ALTER TABLE " + table + " MODIFY COLUMN value Float64")
 	time.Sleep(500 * time.Millisecond) // load goes on after the fix
-	close(stop)
-	accepted := wait()
+	accepted := stop()
 	p.requireStored(accepted)
 	for name, url := range map[string]string{"writer": writerURL, "API": p.url} {
 		waitUntil(t, "the "+name+"'s /readyz to be ready again", func() bool {
@@ -220,17 +226,21 @@ func (p *pipeline) ackFloor() uint64 {
 func TestDroppedTableIsCreatedAgain(t *testing.T) {
 	p := startPipeline(t, options{writers: 2, environment: permanentEnv})
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
-	stop := make(chan struct{})
-	wait := p.postLoad("during", 3, 50, start, stop)
+	stop := p.postLoad("during", 3, 50, start)
 	waitUntil(t, "rows stored", func() bool { return p.count(false, "") > 0 })
 	p.exec("DROP TABLE " + p.store.Table().FullName())
 	time.Sleep(time.Second) // load goes on
-	close(stop)
-	during := wait()
+	during := stop()
 
 	// Posted after the drop: all stored, without any replay.
-	after := p.postLoad("after", 1, 50, start, closedAfter(5))
-	afterRows := after()
+	var afterRows []row
+	for b := range 5 {
+		ship := "after-" + strconv.Itoa(b)
+		if !p.postUntilAccepted(ship, batchBody(ship, start, 50, 0)) {
+			t.FailNow()
+		}
+		afterRows = append(afterRows, expectedRows(ship, start, 50)...)
+	}
 	p.writersDone()
 	var got []row
 	for _, r := range p.rows() {
@@ -252,14 +262,6 @@ func TestDroppedTableIsCreatedAgain(t *testing.T) {
 	}
 	p.requireStored(append(during, afterRows...))
 	t.Logf("%d readings answered 200 during the drop, %d after; all stored", len(during), len(afterRows))
-}
-
-// closedAfter is a channel closed once n batches' worth of time passed:
-// about n batches of postLoad from one client.
-func closedAfter(n int) <-chan struct{} {
-	c := make(chan struct{})
-	time.AfterFunc(time.Duration(n)*50*time.Millisecond, func() { close(c) })
-	return c
 }
 
 // TestRefusedReadingsAreDeadLettered makes ClickHouse refuse one value (a
