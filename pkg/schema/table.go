@@ -80,25 +80,16 @@ func (t Table) CreateDatabaseSQL() string {
 func (t Table) CreateTableSQL() string {
 	if t.Legacy {
 		return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s%s (
-    harbor_id String,
-    ship_id   String,
-    cargo_id  String,
-    time      DateTime('UTC'),
-    time_ms   UInt16,
-    value     Float64
+%s
 ) ENGINE = %s
 PARTITION BY toYYYYMM(time)
-ORDER BY (harbor_id, ship_id, cargo_id, time, time_ms)`, t.LocalFullName(), t.onCluster(), t.engine("ReplacingMergeTree()"))
+ORDER BY (harbor_id, ship_id, cargo_id, time, time_ms)`, t.LocalFullName(), t.onCluster(), t.columnsDDL(), t.engine("ReplacingMergeTree()"))
 	}
 	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s%s (
-    harbor_id LowCardinality(String),
-    ship_id   String CODEC(ZSTD(1)),
-    cargo_id  LowCardinality(String),
-    time      DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
-    value     Float64 CODEC(Gorilla, ZSTD(1))
+%s
 ) ENGINE = %s
 PARTITION BY toYYYYMM(time)
-ORDER BY (harbor_id, ship_id, cargo_id, time)`, t.LocalFullName(), t.onCluster(), t.engine("ReplacingMergeTree"))
+ORDER BY (harbor_id, ship_id, cargo_id, time)`, t.LocalFullName(), t.onCluster(), t.columnsDDL(), t.engine("ReplacingMergeTree"))
 }
 
 // InsertSQL is the INSERT statement for a columnar batch, with the columns
@@ -109,10 +100,7 @@ func (t Table) InsertSQL() string {
 	if t.Cluster.InsertDistributed {
 		target = t.FullName()
 	}
-	if t.Legacy {
-		return "INSERT INTO " + target + " (harbor_id, ship_id, cargo_id, time, time_ms, value)"
-	}
-	return "INSERT INTO " + target + " (harbor_id, ship_id, cargo_id, time, value)"
+	return "INSERT INTO " + target + " (" + t.columnNames() + ")"
 }
 
 // TimeMillisSQL is an expression giving a row's time in Unix milliseconds,

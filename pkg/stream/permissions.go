@@ -66,6 +66,9 @@ type Buckets struct {
 	Tenants string
 	// Replicas holds the API replicas' heartbeats (REPLICAS_BUCKET).
 	Replicas string
+	// Writers holds the writers' reports of whether they can write
+	// (WRITER_STATUS_BUCKET), which the API's readiness follows.
+	Writers string
 }
 
 // Roles are Harbor's NATS users with the least permissions each part
@@ -85,9 +88,10 @@ func Roles(c Config, b Buckets) []Role {
 		{User: RoleAPI, Who: "the ingest API", Grants: []Grant{
 			inbox(RoleAPI), c.createStreams(), c.publishReadings(), c.watchBacklog(), c.trimHistory(),
 			readBucket(b.Tenants), createBucket(b.Tenants), heartbeats(b.Replicas),
+			readBucket(b.Writers), createBucket(b.Writers),
 		}},
 		{User: RoleWriter, Who: "the writers", Grants: []Grant{
-			inbox(RoleWriter), c.createStreams(), c.consumeReadings(), c.deadLetters(),
+			inbox(RoleWriter), c.createStreams(), c.consumeReadings(), c.deadLetters(), heartbeats(b.Writers),
 		}},
 		{User: RoleAdmin, Who: "harborctl, and the ingest API's admin API (ADMIN_TOKEN)", Grants: []Grant{
 			inbox(RoleAdmin), readBucket(b.Tenants), createBucket(b.Tenants), writeBucket(b.Tenants),
@@ -124,7 +128,7 @@ func (c Config) createStreams() Grant {
 // manageStreams changes the settings of every stream and bucket.
 func (c Config) manageStreams(b Buckets) Grant {
 	pub := []string{jsAPI("INFO")}
-	for _, s := range []string{c.Name, c.DeadLetterName(), kvStream(b.Tenants), kvStream(b.Replicas)} {
+	for _, s := range []string{c.Name, c.DeadLetterName(), kvStream(b.Tenants), kvStream(b.Replicas), kvStream(b.Writers)} {
 		for _, op := range []string{"CREATE", "UPDATE", "INFO"} {
 			pub = append(pub, jsAPI("STREAM", op, s))
 		}
@@ -214,9 +218,11 @@ func writeBucket(bucket string) Grant {
 }
 
 // heartbeats is the API replicas' bucket: read, write, create if missing.
+// heartbeats is a bucket of one key per live process, each refreshing its
+// own: read it, create it when missing, put and delete keys.
 func heartbeats(bucket string) Grant {
 	g := readBucket(bucket)
-	g.Purpose = "beat in bucket " + bucket + " and count the replicas"
+	g.Purpose = "beat in bucket " + bucket + " and see the others' beats"
 	g.Publish = append(g.Publish, createBucket(bucket).Publish...)
 	g.Publish = append(g.Publish, "$KV."+bucket+".>")
 	return g

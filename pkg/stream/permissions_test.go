@@ -16,7 +16,7 @@ func TestRolesKeepTheirBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := Buckets{Tenants: "harbor_tenants", Replicas: "harbor_replicas"}
+	b := Buckets{Tenants: "harbor_tenants", Replicas: "harbor_replicas", Writers: "harbor_writers"}
 	roles := Roles(cfg, b)
 	if len(roles) != 4 {
 		t.Fatalf("%d roles, want api, writer, admin and operator", len(roles))

@@ -4,7 +4,7 @@
 //
 //	writer                       run
 //	writer replay -from T ...    replay a window of the stream (backfill)
-//	writer dead-letter list      list messages that could not be decoded
+//	writer dead-letter list      list dead letters: undecodable messages, refused readings
 //	writer dead-letter republish put them back on the stream
 package main
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/pkg/tenant"
+	"github.com/harbor-ingest/harbor/pkg/writerstatus"
 	"github.com/harbor-ingest/harbor/services/ingest-api/api"
 	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/harbor-ingest/harbor/services/ingest-api/publish"
@@ -39,6 +40,9 @@ type Config struct {
 	// long a replica that stopped beating still counts.
 	ReplicasBucket string        `env:"REPLICAS_BUCKET" envDefault:"harbor_replicas"`
 	ReplicaTTL     time.Duration `env:"REPLICA_TTL" envDefault:"4s"`
+	// WriterStatus is where the writers report whether they can write;
+	// /readyz fails while one reports it cannot.
+	WriterStatus writerstatus.Config
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
 }
@@ -89,11 +93,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pub := publish.New(ctx, nc, js, cfg.Stream, cfg.API.PublishTimeout, reg, log)
+	writers, err := publish.WatchWriters(ctx, js, cfg.WriterStatus, log)
+	if err != nil {
+		return err
+	}
 	router := api.New(cfg.API, api.Deps{
 		Auth:      api.AnyOf{static, cache},
 		Harbors:   cache,
 		Limiter:   limit.New(cfg.API.RateBurst, replicas.Count),
-		Publisher: pub,
+		Publisher: publish.WritersReady{Publisher: pub, Writers: writers},
 		Store:     adminStore,
 		Reader:    rd,
 		Registry:  reg, Gatherer: reg,

@@ -1,6 +1,7 @@
-// Package deadletter lists the messages writers could not decode and puts
-// them back on the readings stream once the cause is fixed (a writer that
-// reads a newer payload format, say).
+// Package deadletter lists the dead letters, messages writers could not
+// decode and readings ClickHouse refused, and puts them back on the
+// readings stream once the cause is fixed (a writer that reads a newer
+// payload format, a table that takes the values, say).
 package deadletter
 
 import (

@@ -20,7 +20,8 @@ type Config struct {
 	// redelivered, to another writer if this one died. A writer that is
 	// still retrying its insert extends it.
 	AckWait time.Duration `env:"ACK_WAIT" envDefault:"30s"`
-	// RetryMin and RetryMax bound the backoff between failed inserts.
+	// RetryMin and RetryMax bound the backoff (see package retry) between
+	// failed inserts, fetches and dead-letter publishes.
 	RetryMin time.Duration `env:"RETRY_MIN" envDefault:"200ms"`
 	RetryMax time.Duration `env:"RETRY_MAX" envDefault:"10s"`
 	// ShutdownTimeout bounds the last flush on SIGTERM.

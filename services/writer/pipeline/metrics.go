@@ -15,6 +15,7 @@ type metrics struct {
 	rowsInserted   prometheus.Counter
 	insertRetries  prometheus.Counter
 	deadLettered   prometheus.Counter
+	blocked        prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer, cons jetstream.Consumer) *metrics {
@@ -39,10 +40,14 @@ func newMetrics(reg prometheus.Registerer, cons jetstream.Consumer) *metrics {
 		}),
 		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "harbor_writer_dead_lettered_total",
-			Help: "Messages moved to the dead-letter stream.",
+			Help: "Messages moved to the dead-letter stream (a message of which ClickHouse refuses some readings counts once per reason).",
+		}),
+		blocked: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "harbor_writer_blocked",
+			Help: "1 while the writer cannot write because the table refuses every insert (its columns changed, permissions); the reason is in /readyz and the log.",
 		}),
 	}
-	reg.MustRegister(m.batchRows, m.insertDuration, m.rowsInserted, m.insertRetries, m.deadLettered, lagCollector{cons})
+	reg.MustRegister(m.batchRows, m.insertDuration, m.rowsInserted, m.insertRetries, m.deadLettered, m.blocked, lagCollector{cons})
 	return m
 }
 

@@ -1,6 +1,7 @@
 // Package pipeline is the writer's loop: pull messages from the shared
 // durable consumer, decode them into columns, insert a batch into ClickHouse
-// and acknowledge its messages only after the insert succeeded.
+// and acknowledge its messages only after its rows are stored, or
+// dead-lettered where ClickHouse refuses them for good.
 package pipeline
 
 import (
@@ -10,17 +11,12 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/harbor-ingest/harbor/pkg/schema"
+	"github.com/harbor-ingest/harbor/pkg/retry"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// Sink stores a batch of rows, all or nothing.
-type Sink interface {
-	Insert(ctx context.Context, c *schema.Columns) error
-}
 
 // Writer moves readings from the stream into a Sink. It fills one batch
 // while the previous one is being inserted, so ClickHouse and the decoding
@@ -37,6 +33,9 @@ type Writer struct {
 	filling  *batch
 	spare    *batch     // the other batch, when no insert runs
 	inserted chan error // the running insert's result; nil when none runs
+
+	fetchBackoff retry.Backoff // between failed fetches
+	blocked      blockedState
 }
 
 // New creates (or reuses) the durable consumer and returns a Writer on it,
@@ -49,6 +48,7 @@ func New(ctx context.Context, js jetstream.JetStream, streamCfg stream.Config, c
 	return &Writer{
 		cfg: cfg, stream: streamCfg, js: js, cons: cons, sink: sink, log: log, m: newMetrics(reg, cons),
 		filling: &batch{}, spare: &batch{},
+		fetchBackoff: retry.Backoff{Min: cfg.RetryMin, Max: cfg.RetryMax},
 	}, nil
 }
 
@@ -92,16 +92,24 @@ func (w *Writer) Run(ctx context.Context) error {
 }
 
 // waitInsert waits for the running insert, if any, and returns its error.
+// Meanwhile it keeps the messages of the batch being filled from being
+// redelivered.
 func (w *Writer) waitInsert(ctx context.Context) error {
 	if w.inserted == nil {
 		return nil
 	}
-	select {
-	case err := <-w.inserted:
-		w.inserted = nil
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
+	t := time.NewTicker(w.keepAliveEvery())
+	defer t.Stop()
+	for {
+		select {
+		case err := <-w.inserted:
+			w.inserted = nil
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			w.filling.keepAlive(w.keepAliveEvery())
+		}
 	}
 }
 
@@ -146,7 +154,9 @@ func (w *Writer) fetch(ctx context.Context) {
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
 		w.pause(ctx, "fetch interrupted", err)
+		return
 	}
+	w.fetchBackoff.Reset()
 }
 
 // add decodes a message onto the batch, or dead-letters it.
@@ -168,45 +178,10 @@ func (w *Writer) due() bool {
 	return !b.empty() && (b.cols.Len() >= w.cfg.BatchRows || time.Since(b.since) >= w.cfg.FlushInterval)
 }
 
-// insert inserts the batch, retrying with capped backoff until it
-// succeeds or ctx ends, then acknowledges its messages.
-func (w *Writer) insert(ctx context.Context, b *batch) error {
-	start, lastProgress := time.Now(), time.Now()
-	err := InsertWithRetry(ctx, w.sink, &b.cols, w.cfg.RetryMin, w.cfg.RetryMax, func(err error, wait time.Duration) {
-		w.m.insertRetries.Inc()
-		w.log.Warn("insert failed, will retry", "rows", b.cols.Len(), "err", err, "retry_in", wait)
-		if time.Since(lastProgress) > w.cfg.AckWait/3 {
-			// Still working on them: JetStream must not redeliver them now.
-			for _, msg := range b.msgs {
-				msg.InProgress()
-			}
-			lastProgress = time.Now()
-		}
-		start = time.Now().Add(wait)
-	})
-	if err != nil {
-		return err
-	}
-	w.m.insertDuration.Observe(time.Since(start).Seconds())
-	for _, msg := range b.msgs {
-		if err := msg.Ack(); err != nil {
-			// The rows are stored; a redelivery only makes duplicates that
-			// the table collapses.
-			w.log.Warn("ack failed; the message will be redelivered", "err", err)
-		}
-	}
-	w.m.batchRows.Observe(float64(b.cols.Len()))
-	w.m.rowsInserted.Add(float64(b.cols.Len()))
-	w.log.Debug("batch inserted", "rows", b.cols.Len(), "messages", len(b.msgs))
-	return nil
-}
-
-// pause waits a moment after a failed fetch (NATS down, say), so the loop
-// does not spin.
+// pause waits after a failed fetch (NATS down, say), longer after each
+// failure in a row, so the loop does not spin.
 func (w *Writer) pause(ctx context.Context, what string, err error) {
-	w.log.Warn(what, "err", err)
-	select {
-	case <-ctx.Done():
-	case <-time.After(w.cfg.RetryMin):
-	}
+	wait := w.fetchBackoff.Next()
+	w.log.Warn(what, "err", err, "retry_in", wait)
+	retry.Sleep(ctx, wait)
 }

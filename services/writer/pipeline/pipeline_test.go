@@ -91,6 +91,19 @@ func (f *fixture) publish(t *testing.T, harborID string, payload []byte) {
 // run starts a writer and returns a function that stops it and waits.
 func (f *fixture) run(t *testing.T, s Sink) (stop func() error) {
 	t.Helper()
+	_, stop = f.startWriter(t, s)
+	return stop
+}
+
+// start starts a writer, stopped when the test ends, and returns it.
+func (f *fixture) start(t *testing.T, s Sink) *Writer {
+	t.Helper()
+	w, _ := f.startWriter(t, s)
+	return w
+}
+
+func (f *fixture) startWriter(t *testing.T, s Sink) (*Writer, func() error) {
+	t.Helper()
 	w, err := New(context.Background(), f.js, f.streamCfg, f.cfg, s, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -100,9 +113,9 @@ func (f *fixture) run(t *testing.T, s Sink) (stop func() error) {
 	go func() { done <- w.Run(ctx) }()
 	var once sync.Once
 	var runErr error
-	stop = func() error { once.Do(func() { cancel(); runErr = <-done }); return runErr }
+	stop := func() error { once.Do(func() { cancel(); runErr = <-done }); return runErr }
 	t.Cleanup(func() { stop() })
-	return stop
+	return w, stop
 }
 
 func (f *fixture) consumerInfo(t *testing.T) *jetstream.ConsumerInfo {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/retry"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/writer/pipeline"
@@ -80,9 +81,14 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg stream.Config, sink pi
 			cols.Reset()
 			return nil
 		}
-		err := pipeline.InsertWithRetry(ctx, sink, &cols, o.RetryMin, o.RetryMax, nil)
+		err := retry.Do(ctx, retry.Policy{Min: o.RetryMin, Max: o.RetryMax, GiveUp: cannotInsert}, func(ctx context.Context) error {
+			return sink.Insert(ctx, &cols)
+		})
 		cols.Reset()
-		return err
+		if err != nil {
+			return fmt.Errorf("insert (replay again once it is fixed: the table collapses the rows stored twice): %w", err)
+		}
+		return nil
 	}
 	lastReport := time.Now()
 	for done := false; !done && state.Msgs > 0; {
@@ -133,6 +139,13 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg stream.Config, sink pi
 		report(p)
 	}
 	return p, nil
+}
+
+// cannotInsert reports errors that retrying the same rows cannot cure: a
+// replay stops on them and says why, where the live writers dead-letter the
+// rows or wait for the table to be fixed.
+func cannotInsert(err error) bool {
+	return errors.Is(err, pipeline.ErrRowsRefused) || errors.Is(err, pipeline.ErrCannotWrite)
 }
 
 // fraction is where t lies between from and to, from 0 to 1.

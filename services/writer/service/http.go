@@ -17,9 +17,10 @@ type pinger interface {
 }
 
 // httpHandler serves the writer's probes and metrics:
-// GET /healthz (the process runs), GET /readyz (NATS connected and
-// ClickHouse answering) and GET /metrics.
-func httpHandler(nc *nats.Conn, ch pinger, gatherer prometheus.Gatherer) http.Handler {
+// GET /healthz (the process runs), GET /readyz (NATS connected, ClickHouse
+// answering and the writer not blocked: blocked returns why it cannot
+// write) and GET /metrics.
+func httpHandler(nc *nats.Conn, ch pinger, blocked func() error, gatherer prometheus.Gatherer) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
@@ -27,7 +28,10 @@ func httpHandler(nc *nats.Conn, ch pinger, gatherer prometheus.Gatherer) http.Ha
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
+		blockedBy := blocked()
 		switch {
+		case blockedBy != nil:
+			writeStatus(w, http.StatusServiceUnavailable, blockedBy.Error())
 		case !nc.IsConnected():
 			writeStatus(w, http.StatusServiceUnavailable, "not connected to NATS")
 		case ch.Ping(ctx) != nil:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/stream"
+	"github.com/harbor-ingest/harbor/pkg/writerstatus"
 	"github.com/harbor-ingest/harbor/services/writer/pipeline"
 	"github.com/harbor-ingest/harbor/services/writer/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,8 @@ type Config struct {
 	Stream     stream.Config
 	ClickHouse store.Config
 	Pipeline   pipeline.Config
+	// Status is where the writer reports whether it can write.
+	Status writerstatus.Config
 }
 
 // Run writes readings from the stream into ClickHouse until ctx ends.
@@ -48,12 +51,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	kv, err := writerstatus.Open(ctx, js, cfg.Status)
+	if err != nil {
+		return err
+	}
+	go reportStatus(ctx, kv, cfg.Status, w.Blocked, log)
 	if cfg.HTTPAddr != "" {
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("listen on %s (HTTP_ADDR): %w", cfg.HTTPAddr, err)
 		}
-		srv := &http.Server{Handler: httpHandler(nc, st, reg), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: httpHandler(nc, st, w.Blocked, reg), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("probe and metrics listener failed", "err", err)

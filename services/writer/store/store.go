@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/harbor-ingest/harbor/pkg/chconn"
+	"github.com/harbor-ingest/harbor/pkg/retry"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
@@ -28,6 +30,7 @@ type Config struct {
 type Store struct {
 	conn  driver.Conn
 	table schema.Table
+	log   *slog.Logger
 	// Reused per insert on the legacy table, which splits time in two.
 	seconds []int64
 	millis  []uint16
@@ -55,32 +58,45 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 		conn.Close()
 		return nil, err
 	}
-	for _, ddl := range table.SchemaSQL() {
-		if err := conn.Exec(ctx, ddl); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("create ClickHouse schema: %w\n%s", err, ddl)
-		}
+	s := &Store{conn: conn, table: table, log: log}
+	if err := s.createSchema(ctx); err != nil {
+		conn.Close()
+		return nil, err
 	}
 	log.Info("ClickHouse ready", "addr", cfg.Addr, "version", version.String(), "table", table.FullName(), "legacy_schema", table.Legacy,
 		"cluster", cluster.Name, "insert_distributed", cluster.InsertDistributed)
-	return &Store{conn: conn, table: table}, nil
+	if actual, err := s.columns(ctx); err == nil {
+		if problems := s.insertTarget().CompareColumns(actual); len(problems) > 0 {
+			log.Error("table does not match the writer's schema: inserts will wait until it is fixed", "table", s.insertTarget().FullName(), "problems", strings.Join(problems, "; "))
+		}
+	}
+	return s, nil
 }
 
-func waitForServer(ctx context.Context, conn driver.Conn, addr string, log *slog.Logger) (driver.ServerVersion, error) {
-	wait := 200 * time.Millisecond
-	for {
-		v, err := conn.ServerVersion()
-		if err == nil {
-			return *v, nil
+// createSchema creates the database and the tables where they are missing.
+func (s *Store) createSchema(ctx context.Context) error {
+	for _, ddl := range s.table.SchemaSQL() {
+		if err := s.conn.Exec(ctx, ddl); err != nil {
+			return fmt.Errorf("create ClickHouse schema: %w\n%s", err, ddl)
 		}
-		log.Warn("ClickHouse not reachable yet, retrying", "addr", addr, "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return driver.ServerVersion{}, fmt.Errorf("reach ClickHouse at %s (set CLICKHOUSE_ADDR): %w", addr, err)
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 5*time.Second)
 	}
+	return nil
+}
+
+// waitForServer asks the server's version until it answers or ctx ends.
+func waitForServer(ctx context.Context, conn driver.Conn, addr string, log *slog.Logger) (driver.ServerVersion, error) {
+	var v *driver.ServerVersion
+	err := retry.Do(ctx, retry.Policy{Min: 200 * time.Millisecond, Max: 5 * time.Second,
+		OnRetry: func(err error, wait time.Duration) {
+			log.Warn("ClickHouse not reachable yet, retrying", "addr", addr, "err", err, "retry_in", wait)
+		}}, func(context.Context) (err error) {
+		v, err = conn.ServerVersion()
+		return err
+	})
+	if err != nil {
+		return driver.ServerVersion{}, fmt.Errorf("reach ClickHouse at %s (set CLICKHOUSE_ADDR): %w", addr, err)
+	}
+	return *v, nil
 }
 
 // Table is the table this store writes to.
@@ -91,8 +107,27 @@ func (s *Store) Conn() driver.Conn { return s.conn }
 
 // Insert writes the rows in one batch. Either the whole batch is stored or
 // an error is returned; retrying a batch that did get stored only makes
-// duplicates the ReplacingMergeTree collapses.
+// duplicates the ReplacingMergeTree collapses. It implements pipeline.Sink:
+// a table that went missing is created again and the insert tried once
+// more, and an error that retrying cannot cure wraps
+// pipeline.ErrRowsRefused or pipeline.ErrCannotWrite.
 func (s *Store) Insert(ctx context.Context, c *schema.Columns) error {
+	err := s.insert(ctx, c)
+	if err == nil {
+		return nil
+	}
+	err, again := s.explain(ctx, err, true)
+	if !again {
+		return err
+	}
+	if err = s.insert(ctx, c); err != nil {
+		err, _ = s.explain(ctx, err, false)
+	}
+	return err
+}
+
+// insert sends the rows in one batch.
+func (s *Store) insert(ctx context.Context, c *schema.Columns) error {
 	if s.table.Cluster.InsertDistributed {
 		ctx = distributedInsert(ctx)
 	}
