@@ -31,11 +31,12 @@ type handlers struct {
 	pub     Publisher
 	harbors Harbors
 	limiter *limit.Limiter
+	budget  *budget
 	m       *metrics
 }
 
 func (h *handlers) ingestOne(c echo.Context) error {
-	return withBody(c, h.cfg.MaxBodyBytes, func(body []byte) error {
+	return h.withBody(c, func(body []byte) error {
 		r, err := schema.DecodeReading(body, time.Now(), h.cfg.Limits)
 		if err != nil {
 			return decodeProblem(err)
@@ -46,7 +47,7 @@ func (h *handlers) ingestOne(c echo.Context) error {
 
 func (h *handlers) ingestBatch(c echo.Context) error {
 	_, maxLen := h.harborLimits(c.Get(ctxHarborID).(string))
-	return withBody(c, h.cfg.MaxBodyBytes, func(body []byte) error {
+	return h.withBody(c, func(body []byte) error {
 		readings, err := schema.DecodeBatch(body, time.Now(), h.cfg.Limits, maxLen)
 		if err != nil {
 			return decodeProblem(err)
