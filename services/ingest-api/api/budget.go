@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // BodyConfig bounds the memory that request bodies take while they are read,
@@ -66,18 +65,6 @@ type harborUse struct {
 
 func newBudget(cfg BodyConfig) *budget {
 	return &budget{cfg: cfg, harbors: make(map[string]*harborUse), freed: make(chan struct{})}
-}
-
-// register adds the gauge of the body memory in flight to reg.
-func (b *budget) register(reg prometheus.Registerer) {
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "harbor_body_memory_bytes",
-		Help: "Body memory that the ingest requests in flight hold (of BODY_MEMORY_BYTES).",
-	}, func() float64 {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		return float64(b.used)
-	}))
 }
 
 // grant is the part of the budget one request holds.

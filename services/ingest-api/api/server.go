@@ -39,7 +39,6 @@ func New(cfg Config, d Deps) *echo.Echo {
 	e.Use(requestLog(d.Log), m.middleware)
 
 	h := &handlers{cfg: cfg, pub: d.Publisher, harbors: d.Harbors, limiter: d.Limiter, budget: newBudget(cfg.Bodies), m: m}
-	h.budget.register(d.Registry)
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
