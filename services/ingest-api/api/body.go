@@ -78,7 +78,7 @@ func (h *handlers) withBody(c echo.Context, use func(body []byte) error) error {
 	defer g.release()
 	buf := getBuffer()
 	defer func() { putBuffer(buf) }()
-	buf, err = readBody(ctx, req.Body, gzipped, hint, max, g, buf)
+	buf, err = readBody(ctx, req.Body, gzipped, hint, max, &g, buf)
 	switch {
 	case errors.Is(err, errBodyMemory), errors.Is(err, errHarborMemory):
 		return h.refusal(c, err, harborID)

@@ -49,12 +49,16 @@ func (c BodyConfig) Check(maxBody int64) error {
 type budget struct {
 	cfg BodyConfig
 
-	mu      sync.Mutex
-	used    int64
+	mu   sync.Mutex
+	used int64
+	// harbors holds an entry for every harbor that sent a body (a few
+	// words each, of authorized harbors only), kept to spare an
+	// allocation per request.
 	harbors map[string]*harborUse
-	// freed is closed, and replaced, whenever memory or a slot is given
-	// back, to wake the requests that wait for room.
-	freed chan struct{}
+	// freed is closed, and replaced, when memory or a slot is given back
+	// while requests wait for room, to wake them.
+	freed   chan struct{}
+	waiting int
 }
 
 // harborUse is what one harbor holds now.
@@ -69,9 +73,9 @@ func newBudget(cfg BodyConfig) *budget {
 
 // grant is the part of the budget one request holds.
 type grant struct {
-	b      *budget
-	harbor string
-	bytes  int64
+	b     *budget
+	h     *harborUse
+	bytes int64
 }
 
 // errors of the budget, turned into answers by refusal.
@@ -83,13 +87,18 @@ var (
 
 // enter takes one of the harbor's request slots and bytes of memory,
 // waiting up to AdmissionWait for room.
-func (b *budget) enter(ctx context.Context, harbor string, bytes int64) (*grant, error) {
-	g := &grant{b: b, harbor: harbor}
-	if err := b.acquire(ctx, harbor, 1, bytes); err != nil {
-		return nil, err
+func (b *budget) enter(ctx context.Context, harbor string, bytes int64) (grant, error) {
+	b.mu.Lock()
+	h := b.harbors[harbor]
+	if h == nil {
+		h = &harborUse{}
+		b.harbors[harbor] = h
 	}
-	g.bytes = bytes
-	return g, nil
+	b.mu.Unlock()
+	if err := b.acquire(ctx, h, 1, bytes); err != nil {
+		return grant{}, err
+	}
+	return grant{b: b, h: h, bytes: bytes}, nil
 }
 
 // growTo raises the grant's memory to bytes, waiting up to AdmissionWait
@@ -98,7 +107,7 @@ func (g *grant) growTo(ctx context.Context, bytes int64) error {
 	if bytes <= g.bytes {
 		return nil
 	}
-	if err := g.b.acquire(ctx, g.harbor, 0, bytes-g.bytes); err != nil {
+	if err := g.b.acquire(ctx, g.h, 0, bytes-g.bytes); err != nil {
 		return err
 	}
 	g.bytes = bytes
@@ -111,27 +120,21 @@ func (g *grant) release() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.used -= g.bytes
-	h := b.harbors[g.harbor]
-	h.bytes -= g.bytes
-	h.requests--
-	if h.bytes == 0 && h.requests == 0 {
-		delete(b.harbors, g.harbor)
+	g.h.bytes -= g.bytes
+	g.h.requests--
+	if b.waiting > 0 {
+		close(b.freed)
+		b.freed = make(chan struct{})
 	}
-	close(b.freed)
-	b.freed = make(chan struct{})
 }
 
 // acquire takes requests slots and bytes for the harbor, waiting up to
 // AdmissionWait (or until ctx ends) for room, or returns why there is none.
-func (b *budget) acquire(ctx context.Context, harbor string, requests int, bytes int64) error {
+func (b *budget) acquire(ctx context.Context, h *harborUse, requests int, bytes int64) error {
 	var timer *time.Timer
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for {
-		b.mu.Lock()
-		h := b.harbors[harbor]
-		if h == nil {
-			h = &harborUse{}
-			b.harbors[harbor] = h
-		}
 		var err error
 		switch {
 		case h.requests+requests > b.cfg.HarborMaxInFlight:
@@ -145,23 +148,24 @@ func (b *budget) acquire(ctx context.Context, harbor string, requests int, bytes
 			h.requests += requests
 			h.bytes += bytes
 			b.used += bytes
-			b.mu.Unlock()
 			return nil
 		}
-		if h.bytes == 0 && h.requests == 0 {
-			delete(b.harbors, harbor)
-		}
-		freed := b.freed
-		b.mu.Unlock()
 		if timer == nil {
 			timer = time.NewTimer(b.cfg.AdmissionWait)
 			defer timer.Stop()
 		}
+		freed := b.freed
+		b.waiting++
+		b.mu.Unlock()
 		select {
 		case <-freed:
+			err = nil
 		case <-timer.C:
-			return err
 		case <-ctx.Done():
+		}
+		b.mu.Lock()
+		b.waiting--
+		if err != nil {
 			return err
 		}
 	}

@@ -61,8 +61,8 @@ func TestBudgetBounds(t *testing.T) {
 	}
 	a2.release()
 	bb.release()
-	if b.used != 0 || len(b.harbors) != 0 {
-		t.Fatalf("after all releases: %d bytes used, %d harbors", b.used, len(b.harbors))
+	if b.used != 0 || *b.harbors["a"] != (harborUse{}) || *b.harbors["b"] != (harborUse{}) || b.waiting != 0 {
+		t.Fatalf("after all releases: %d bytes used, a %+v, b %+v, %d waiting", b.used, *b.harbors["a"], *b.harbors["b"], b.waiting)
 	}
 }
 
@@ -108,7 +108,7 @@ func TestDeclaredLengthDoesNotSizeTheBuffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.release()
-	buf, err := readBody(context.Background(), strings.NewReader(oneReading), false, 10<<20+1, 10<<20, g, nil)
+	buf, err := readBody(context.Background(), strings.NewReader(oneReading), false, 10<<20+1, 10<<20, &g, nil)
 	if err != nil || string(buf) != oneReading {
 		t.Fatalf("%q, %v", buf, err)
 	}
