@@ -410,3 +410,49 @@ func storedPerHarbor(t *testing.T, natsURL string) map[string]uint64 {
 	}
 	return out
 }
+
+// TestProbesAnswerWhileConnectionsAreFull fills MAX_CONNECTIONS with idle
+// connections: the main listener answers nobody else until one closes, and
+// the probe listener (PROBE_ADDR) answers all along.
+func TestProbesAnswerWhileConnectionsAreFull(t *testing.T) {
+	port, err := devenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probes := "http://127.0.0.1:" + strconv.Itoa(port)
+	p := startPipeline(t, options{noCH: true, environment: map[string]string{
+		"MAX_CONNECTIONS": "2",
+		"PROBE_ADDR":      "127.0.0.1:" + strconv.Itoa(port),
+	}})
+	addr := strings.TrimPrefix(p.url, "http://")
+	held := []net.Conn{dial(t, addr), dial(t, addr)}
+	for _, c := range held { // served: each gets an answer, then idles
+		c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("a held connection's request: %v", err)
+		}
+		resp.Body.Close()
+	}
+	third := dial(t, addr)
+	third.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
+	third.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := third.Read(make([]byte, 1)); err == nil {
+		t.Fatal("a third connection was served past MAX_CONNECTIONS=2")
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		waitForOK(t, probes+path, 5*time.Second)
+	}
+	status, _, _ := p.request(http.MethodPost, probes+"/api/v1/ingest/ingest/"+harborA, keyA, []byte(`{"ship_id":"s","cargo_id":"c","value":1}`))
+	if status != http.StatusNotFound {
+		t.Fatalf("ingest on the probe listener: %d, want 404", status)
+	}
+	held[0].Close()
+	third.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(third), nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the waiting connection once one closed: %v", err)
+	}
+	resp.Body.Close()
+}
