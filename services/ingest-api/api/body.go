@@ -1,72 +1,158 @@
 package api
 
 import (
-	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 
+	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/labstack/echo/v4"
+)
+
+const (
+	// firstGrowth is how far ahead of what has arrived a body's buffer may
+	// be sized: it starts at this (or the declared length, if smaller) and
+	// doubles as the body fills it.
+	firstGrowth = 32 << 10
+	// At most poolBuffers buffers of at most poolBufferBytes each are kept
+	// for the next requests (at most 16 MiB), so a burst of large bodies
+	// leaves no memory behind once it is over.
+	poolBuffers     = 16
+	poolBufferBytes = 1 << 20
 )
 
 // buffers are reused for request bodies: nothing decoded from a body keeps
 // a reference to it, so a buffer goes back to the pool after the request.
-var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var buffers = make(chan []byte, poolBuffers)
 
-// withBody reads the request body (see readBody) and calls use with it; the
-// body's memory is reused once use returns.
-func withBody(c echo.Context, max int64, use func(body []byte) error) error {
-	buf := buffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 1<<20 { // keep the pool from holding large buffers
-			buf.Reset()
-			buffers.Put(buf)
-		}
-	}()
-	if err := readBody(c, max, buf); err != nil {
-		return err
+func getBuffer() []byte {
+	select {
+	case b := <-buffers:
+		return b
+	default:
+		return nil
 	}
-	return use(buf.Bytes())
 }
 
-// readBody reads a request body of at most max bytes into buf, after
-// decompression when it is gzip-encoded, so neither a large body nor a gzip
-// bomb can make the server hold more than max bytes of it.
-func readBody(c echo.Context, max int64, buf *bytes.Buffer) error {
-	req := c.Request()
-	if req.ContentLength > max {
-		return tooLarge(max)
+func putBuffer(b []byte) {
+	if cap(b) == 0 || cap(b) > poolBufferBytes {
+		return
 	}
-	var src io.Reader = req.Body
+	select {
+	case buffers <- b[:0]:
+	default:
+	}
+}
+
+// withBody reads the request body of the authorized harbor within the rate
+// limit and the body budget (see readBody) and calls use with it; the
+// body's memory is given back and reused once use returns.
+func (h *handlers) withBody(c echo.Context, harborID string, rates limit.Rates, use func(body []byte) error) error {
+	req := c.Request()
+	max := h.cfg.MaxBodyBytes
+	gzipped, err := checkBodyHeaders(req, max)
+	if err != nil {
+		return err
+	}
+	if err := h.admit(c, harborID, rates); err != nil {
+		return err
+	}
+	// A plain body is held to its declared length (net/http reads no more),
+	// so it is charged that, plus the byte that sees its end, from the
+	// start; any other grows within max+1 and is charged as it grows.
+	hint, charge := max+1, int64(firstGrowth)
+	if !gzipped && req.ContentLength >= 0 {
+		hint = req.ContentLength + 1
+		charge = hint
+	}
+	ctx := req.Context()
+	g, err := h.budget.enter(ctx, harborID, min(charge, hint))
+	if err != nil {
+		return h.refusal(c, err, harborID)
+	}
+	defer g.release()
+	buf := getBuffer()
+	defer func() { putBuffer(buf) }()
+	buf, err = readBody(ctx, req.Body, gzipped, hint, max, &g, buf)
+	switch {
+	case errors.Is(err, errBodyMemory), errors.Is(err, errHarborMemory):
+		return h.refusal(c, err, harborID)
+	case err != nil:
+		return err
+	}
+	return use(buf)
+}
+
+// checkBodyHeaders checks a body's Content-Length and Content-Encoding
+// before anything of it is read (its Content-Type is the route's, see
+// decoderFor), and reports whether it is gzip-encoded.
+func checkBodyHeaders(req *http.Request, max int64) (gzipped bool, err error) {
+	if req.ContentLength > max {
+		return false, tooLarge(max)
+	}
 	switch enc := strings.ToLower(req.Header.Get("Content-Encoding")); enc {
 	case "", "identity":
+		return false, nil
 	case "gzip":
-		zr, err := gzip.NewReader(io.LimitReader(req.Body, max+1))
+		return true, nil
+	default:
+		return false, problem(http.StatusUnsupportedMediaType, "Content-Encoding "+enc+" is not supported: send gzip or no encoding")
+	}
+}
+
+// readBody reads a body of at most max bytes, after decompression when it
+// is gzipped, into buf (which may be reused), so neither a large body nor a
+// gzip bomb can make the server hold more than max bytes of it. The buffer
+// grows with what arrives, never past hint, and the grant is charged for
+// each growth first: a body that finds no room in the budget is refused
+// (errBodyMemory, errHarborMemory) before it takes the memory. It returns
+// the buffer, filled, also on error.
+func readBody(ctx context.Context, body io.Reader, gzipped bool, hint, max int64, g *grant, buf []byte) ([]byte, error) {
+	limit := max + 1
+	src := io.LimitReader(body, limit)
+	if gzipped {
+		zr, err := gzip.NewReader(src)
 		if err != nil {
-			return problem(http.StatusBadRequest, "the body is not valid gzip: "+err.Error())
+			return buf, problem(http.StatusBadRequest, "the body is not valid gzip: "+err.Error())
 		}
 		defer zr.Close()
-		src = zr
-	default:
-		return problem(http.StatusUnsupportedMediaType, "Content-Encoding "+enc+" is not supported: send gzip or no encoding")
+		src = io.LimitReader(zr, limit)
 	}
-	if req.ContentLength > 0 {
-		buf.Grow(int(req.ContentLength) + bytes.MinRead)
+	buf = buf[:0]
+	size := min(hint, firstGrowth)
+	for {
+		if int64(len(buf)) == size {
+			if size >= limit {
+				return buf, tooLarge(max)
+			}
+			if size >= hint { // more than declared: cannot happen with net/http
+				hint = limit
+			}
+			size = min(2*size, hint)
+		}
+		if err := g.growTo(ctx, size); err != nil {
+			return buf, err
+		}
+		if int64(cap(buf)) < size {
+			grown := make([]byte, len(buf), size)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := src.Read(buf[len(buf):size])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
+			return buf, nil
+		case gzipped && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)):
+			return buf, problem(http.StatusBadRequest, "the gzip body is corrupt or truncated: "+err.Error())
+		case err != nil:
+			return buf, problem(http.StatusBadRequest, "could not read the body: "+err.Error())
+		}
 	}
-	n, err := buf.ReadFrom(io.LimitReader(src, max+1))
-	switch {
-	case n > max:
-		return tooLarge(max)
-	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.Is(err, io.ErrUnexpectedEOF):
-		return problem(http.StatusBadRequest, "the gzip body is corrupt or truncated: "+err.Error())
-	case err != nil:
-		return problem(http.StatusBadRequest, "could not read the body: "+err.Error())
-	}
-	return nil
 }
 
 func tooLarge(max int64) error {

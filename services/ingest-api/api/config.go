@@ -20,6 +20,16 @@ type Config struct {
 	APIKeys map[string]string `env:"API_KEYS"`
 	// MaxBodyBytes caps a request body, after gzip decompression too (413 past it).
 	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"10485760"`
+	// Bodies bound the memory of the bodies in flight and each harbor's
+	// requests in flight.
+	Bodies BodyConfig
+	// MaxConnections caps the connections the API serves at once; more wait
+	// in the listen backlog until one closes.
+	MaxConnections int `env:"MAX_CONNECTIONS" envDefault:"1024"`
+	// ProbeAddr, when set, is a second address that serves only /healthz,
+	// /readyz and /metrics, outside MaxConnections, for the kubelet and
+	// Prometheus to reach while the main listener is full.
+	ProbeAddr string `env:"PROBE_ADDR"`
 	// MaxBatchLen caps the readings of one batch request (413 past it).
 	MaxBatchLen int `env:"MAX_BATCH_LEN" envDefault:"10000"`
 	// PublishTimeout is how long a request waits for JetStream's

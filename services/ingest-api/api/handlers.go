@@ -34,6 +34,7 @@ type handlers struct {
 	pub     Publisher
 	harbors Harbors
 	limiter *limit.Limiter
+	budget  *budget
 	m       *metrics
 }
 
@@ -48,7 +49,7 @@ func (h *handlers) ingest(formats []bodyFormat) echo.HandlerFunc {
 		}
 		harborID := c.Get(ctxHarborID).(string)
 		rules := h.rules(harborID)
-		return withBody(c, h.cfg.MaxBodyBytes, func(body []byte) error {
+		return h.withBody(c, harborID, rules.rates, func(body []byte) error {
 			d, err := decode(body, time.Now(), rules.options)
 			if err != nil {
 				return decodeProblem(err)

@@ -47,7 +47,18 @@ func (h *handlers) rules(harborID string) harborRules {
 // rateLimit takes n readings from the harbor's budget, setting the
 // X-RateLimit headers, or returns the 429 that refuses them.
 func (h *handlers) rateLimit(c echo.Context, harborID string, rates limit.Rates, n int) error {
-	d := h.limiter.Allow(harborID, rates, n)
+	return rateAnswer(c, harborID, h.limiter.Allow(harborID, rates, n))
+}
+
+// admit refuses, before its body is read, a request of a harbor that has no
+// request or no reading left in its buckets (429, as rateLimit would).
+func (h *handlers) admit(c echo.Context, harborID string, rates limit.Rates) error {
+	return rateAnswer(c, harborID, h.limiter.Admit(harborID, rates))
+}
+
+// rateAnswer sets the X-RateLimit headers of the decision and returns the
+// 429 of a refusal.
+func rateAnswer(c echo.Context, harborID string, d limit.Decision) error {
 	if d.Limit > 0 {
 		hdr := c.Response().Header()
 		hdr.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 
 	"github.com/harbor-ingest/harbor/pkg/tenant"
@@ -10,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 )
 
 // Deps are what the API works with.
@@ -37,7 +40,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 	m := newMetrics(d.Registry)
 	e.Use(requestLog(d.Log), m.middleware, cors(cfg.CORSAllowOrigins))
 
-	h := &handlers{cfg: cfg, pub: d.Publisher, harbors: d.Harbors, limiter: d.Limiter, m: m}
+	h := &handlers{cfg: cfg, pub: d.Publisher, harbors: d.Harbors, limiter: d.Limiter, budget: newBudget(cfg.Bodies), m: m}
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
@@ -67,4 +70,35 @@ func NewServer(cfg Config, handler http.Handler) *http.Server {
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 	}
+}
+
+// Listen listens on addr and serves at most maxConns connections at once:
+// further ones wait in the kernel's listen backlog until one closes. what
+// names the setting of addr in the error.
+func Listen(addr string, maxConns int, what string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (%s): %w", addr, what, err)
+	}
+	if maxConns > 0 {
+		ln = netutil.LimitListener(ln, maxConns)
+	}
+	return ln, nil
+}
+
+// probePaths are what the PROBE_ADDR listener serves.
+var probePaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// ProbesOnly serves the GET requests of /healthz, /readyz and /metrics with
+// the router, and 404 for anything else: what PROBE_ADDR serves.
+func ProbesOnly(router http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !probePaths[r.URL.Path] {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"message":"only /healthz, /readyz and /metrics are served here","details":[]}`))
+			return
+		}
+		router.ServeHTTP(w, r)
+	})
 }

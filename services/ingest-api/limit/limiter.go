@@ -62,14 +62,44 @@ func (l *Limiter) Allow(harborID string, r Rates, n int) Decision {
 	req := b.requests.ReserveN(now, 1)
 	rd := b.readings.ReserveN(now, n)
 	delay := max(delayOf(req, now), delayOf(rd, now))
-	d := Decision{Allowed: delay == 0, RetryAfter: delay}
-	if !d.Allowed {
+	if delay > 0 {
 		req.CancelAt(now)
 		rd.CancelAt(now)
 	}
-	limited, rateOf := b.readings, r.ReadingsPerSecond
+	return b.decision(delay, now)
+}
+
+// Admit reports, taking nothing, whether the harbor has a request and at
+// least one reading left now: a request it refuses would be refused by Allow
+// too, so it can be refused before its body is read.
+func (l *Limiter) Admit(harborID string, r Rates) Decision {
+	if r.ReadingsPerSecond <= 0 && r.RequestsPerSecond <= 0 {
+		return Decision{Allowed: true}
+	}
+	now := time.Now()
+	b := l.bucketsFor(harborID, r)
+	return b.decision(max(untilOne(b.requests, now), untilOne(b.readings, now)), now)
+}
+
+// untilOne is how long until the bucket holds a whole token.
+func untilOne(bucket *rate.Limiter, now time.Time) time.Duration {
+	if bucket.Limit() == rate.Inf {
+		return 0
+	}
+	missing := 1 - bucket.TokensAt(now)
+	if missing <= 0 {
+		return 0
+	}
+	return time.Duration(missing / float64(bucket.Limit()) * float64(time.Second))
+}
+
+// decision is the Decision for a request that waits delay, with the
+// readings budget (or the requests budget when only that is limited).
+func (b *buckets) decision(delay time.Duration, now time.Time) Decision {
+	d := Decision{Allowed: delay == 0, RetryAfter: delay}
+	limited, rateOf := b.readings, b.rates.ReadingsPerSecond
 	if rateOf <= 0 {
-		limited, rateOf = b.requests, r.RequestsPerSecond
+		limited, rateOf = b.requests, b.rates.RequestsPerSecond
 	}
 	d.Limit = int(rateOf)
 	d.Remaining = max(0, int(limited.TokensAt(now)))

@@ -56,3 +56,29 @@ func TestLimiterSharesTheRateAmongReplicas(t *testing.T) {
 		t.Fatalf("a batch larger than the share's burst: %+v", d)
 	}
 }
+
+func TestLimiterAdmitTakesNothing(t *testing.T) {
+	l := New(time.Second, func() int { return 1 })
+	r := Rates{ReadingsPerSecond: 10, RequestsPerSecond: 2}
+	for range 5 {
+		if d := l.Admit("h", r); !d.Allowed || d.Remaining != 10 {
+			t.Fatalf("admit on full buckets: %+v", d)
+		}
+	}
+	if d := l.Allow("h", r, 10); !d.Allowed {
+		t.Fatalf("all readings: %+v", d)
+	}
+	// No reading left: refused before the body, with when one will fit.
+	if d := l.Admit("h", r); d.Allowed || d.RetryAfter <= 0 || d.RetryAfter > 100*time.Millisecond {
+		t.Fatalf("admit on an empty readings bucket: %+v", d)
+	}
+	if d := l.Admit("free", Rates{}); !d.Allowed {
+		t.Fatalf("unlimited harbor: %+v", d)
+	}
+	l2 := New(time.Second, func() int { return 1 })
+	r2 := Rates{RequestsPerSecond: 1}
+	l2.Allow("h", r2, 1)
+	if d := l2.Admit("h", r2); d.Allowed || d.Limit != 1 {
+		t.Fatalf("admit without a request left: %+v", d)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -51,6 +50,9 @@ type Config struct {
 // (each waits for its JetStream acknowledgement) and closes the connection.
 // listening, if not nil, is called with the address once it accepts requests.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr string)) error {
+	if err := cfg.API.Bodies.Check(cfg.API.MaxBodyBytes); err != nil {
+		return err
+	}
 	var rd api.Reader
 	if cfg.API.Read.Enabled {
 		if err := cfg.API.Read.Check(); err != nil {
@@ -108,16 +110,28 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 		Log: log,
 	})
 	srv := api.NewServer(cfg.API, router)
-	ln, err := net.Listen("tcp", cfg.API.ListenAddr)
+	ln, err := api.Listen(cfg.API.ListenAddr, cfg.API.MaxConnections, "LISTEN_ADDR")
 	if err != nil {
-		return fmt.Errorf("listen on %s (LISTEN_ADDR): %w", cfg.API.ListenAddr, err)
+		return err
 	}
-	log.Info("ingest API listening", "addr", ln.Addr().String(), "stream", cfg.Stream.Name)
+	servers := []*http.Server{srv}
+	served := make(chan error, 2)
+	if cfg.API.ProbeAddr != "" {
+		pln, err := api.Listen(cfg.API.ProbeAddr, 0, "PROBE_ADDR")
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		probes := api.NewServer(cfg.API, api.ProbesOnly(router))
+		servers = append(servers, probes)
+		log.Info("ingest API probes listening", "addr", pln.Addr().String())
+		go func() { served <- probes.Serve(pln) }()
+	}
+	log.Info("ingest API listening", "addr", ln.Addr().String(), "stream", cfg.Stream.Name, "max_connections", cfg.API.MaxConnections)
 	if listening != nil {
 		listening(ln.Addr().String())
 	}
 
-	served := make(chan error, 1)
 	go func() {
 		if cfg.API.TLSCertFile != "" {
 			served <- srv.ServeTLS(ln, cfg.API.TLSCertFile, cfg.API.TLSKeyFile)
@@ -132,8 +146,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shut down HTTP server: %w", err)
+	for _, s := range servers {
+		if err := s.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("shut down HTTP server: %w", err)
+		}
 	}
 	log.Info("ingest API stopped")
 	return nc.Drain()
