@@ -1,0 +1,191 @@
+// Package powerfs is a FUSE filesystem, kept in memory, whose power can be
+// cut: a cut loses every write that was not made durable, as a machine
+// that loses its power does, so that a test can check what a program that
+// answered "stored" really kept.
+//
+// What survives a cut follows what journaling filesystems (ext4, XFS)
+// guarantee, and nothing more:
+//
+//   - File data is durable up to the file's last fsync or fdatasync, or as
+//     written through a descriptor opened with O_SYNC or O_DSYNC. Writes and
+//     truncations after that are lost; a file never synced comes back empty.
+//   - Names (creations, renames, removals of files and directories) are
+//     journaled in order: every fsync, of any file or directory, makes all
+//     the name changes before it durable. Name changes after the last fsync
+//     are lost: a file created or renamed since comes back under its old
+//     name or not at all, a file removed since comes back.
+//
+// The kernel's page cache cannot hide a loss: a cut unmounts the
+// filesystem and mounts a new one, with only the durable state, on the same
+// directory, as a reboot does.
+package powerfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// FS is a mounted powerfs.
+type FS struct {
+	dir string
+
+	mu     sync.Mutex // serializes Cut and Unmount
+	server *fuse.Server
+	power  *power
+
+	// commitMu serializes journal commits; durable is the namespace as of
+	// the last commit.
+	commitMu sync.Mutex
+	durable  []entry
+}
+
+// power is the state of one mount: once off, every operation fails with
+// EIO and nothing more becomes durable.
+type power struct {
+	fs  *FS
+	off atomic.Bool
+}
+
+// entry is one name of the durable namespace: a directory, or a file whose
+// durable content is its node's synced data.
+type entry struct {
+	path string // relative to the root, parents before children
+	mode uint32 // permission bits
+	file *fileNode
+}
+
+// Mount mounts an empty powerfs on dir, which must exist. It needs root (or
+// fusermount) and /dev/fuse. Unmount it when done.
+func Mount(dir string) (*FS, error) {
+	f := &FS{dir: dir}
+	if err := f.mount(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Dir is the directory the filesystem is mounted on.
+func (f *FS) Dir() string { return f.dir }
+
+func (f *FS) mount() error {
+	p := &power{fs: f}
+	root := &dirNode{power: p, mode: 0o755}
+	root.restore = f.durable
+	timeout := time.Second
+	server, err := fs.Mount(f.dir, root, &fs.Options{
+		EntryTimeout: &timeout,
+		AttrTimeout:  &timeout,
+		MountOptions: fuse.MountOptions{
+			FsName: "powerfs",
+			Name:   "powerfs",
+			// Root mounts with mount(2) directly; others fall back on
+			// fusermount.
+			DirectMount: true,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("mount powerfs on %s (needs /dev/fuse, and root or fusermount3): %w", f.dir, err)
+	}
+	f.server, f.power = server, p
+	return nil
+}
+
+// Cut cuts the power: from this moment no operation on the filesystem
+// succeeds and nothing more becomes durable. kill must stop every process
+// that uses the filesystem (they hold files open on it: SIGKILL them and
+// wait for them). Then the filesystem comes back, mounted on the same
+// directory, with only what was durable at the cut.
+func (f *FS) Cut(kill func()) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.server == nil {
+		return errors.New("powerfs: cut after unmount")
+	}
+	f.commitMu.Lock()
+	f.power.off.Store(true)
+	f.commitMu.Unlock()
+	kill()
+	if err := f.server.Unmount(); err != nil {
+		return fmt.Errorf("unmount powerfs from %s for the cut (is a process still using it?): %w", f.dir, err)
+	}
+	f.server = nil
+	// Freeze the durable state: copies the new mount owns.
+	restored := make([]entry, len(f.durable))
+	for i, e := range f.durable {
+		restored[i] = e
+		if e.file != nil {
+			restored[i].file = e.file.durableCopy()
+		}
+	}
+	f.durable = restored
+	return f.mount()
+}
+
+// Unmount unmounts the filesystem; what it held is gone.
+func (f *FS) Unmount() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.server == nil {
+		return nil
+	}
+	if err := f.server.Unmount(); err != nil {
+		return fmt.Errorf("unmount powerfs from %s (is a process still using it?): %w", f.dir, err)
+	}
+	f.server = nil
+	return nil
+}
+
+// commit makes the current namespace durable, as a journal commit does.
+func (p *power) commit(root *fs.Inode) syscall.Errno {
+	f := p.fs
+	f.commitMu.Lock()
+	defer f.commitMu.Unlock()
+	if p.off.Load() {
+		return syscall.EIO
+	}
+	var names []entry
+	var walk func(dir string, n *fs.Inode)
+	walk = func(dir string, n *fs.Inode) {
+		children := n.Children()
+		keys := make([]string, 0, len(children))
+		for name := range children {
+			keys = append(keys, name)
+		}
+		slices.Sort(keys)
+		for _, name := range keys {
+			child := children[name]
+			p := path.Join(dir, name)
+			switch node := child.Operations().(type) {
+			case *dirNode:
+				names = append(names, entry{path: p, mode: node.getMode()})
+				walk(p, child)
+			case *fileNode:
+				names = append(names, entry{path: p, mode: node.getMode(), file: node})
+			}
+		}
+	}
+	walk("", root)
+	f.durable = names
+	return 0
+}
+
+// check fails an operation once the power is off.
+func (p *power) check() syscall.Errno {
+	if p.off.Load() {
+		return syscall.EIO
+	}
+	return 0
+}
+
+// syncFlags are the open flags that make every write durable.
+const syncFlags = uint32(os.O_SYNC | syscall.O_DSYNC)
