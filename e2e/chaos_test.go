@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -23,7 +22,8 @@ import (
 
 // TestChaos posts readings at a steady rate, each request with an
 // Idempotency-Key and retried until answered 200, while it SIGKILLs and
-// restarts writer processes, ClickHouse and NATS at random. Then the set of
+// restarts writer processes, ClickHouse and NATS at random, and cuts the
+// power of NATS (its store loses what was not fsynced). Then the set of
 // readings answered 200 must equal the set stored in ClickHouse.
 //
 // CHAOS_DURATION sets how long the chaos lasts (make test: 15s; make chaos:
@@ -40,19 +40,13 @@ func TestChaos(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	t.Logf("chaos for %s, CHAOS_SEED=%d", duration, seed)
 
-	// NATS as a process of its own, so that it can be killed.
-	natsPort, _ := devenv.FreePort()
-	natsDir := t.TempDir()
-	startNATS := func() *exec.Cmd {
-		cmd := startProcess(t, "nats-server", nil, "-js", "-sd", natsDir, "-a", "127.0.0.1", "-p", strconv.Itoa(natsPort),
-			"-l", filepath.Join(natsDir, "nats-server.log"))
-		waitUntil(t, "nats-server to listen", func() bool { return dialable(natsPort) })
-		return cmd
-	}
-	nats := startNATS()
+	// NATS as a process of its own, so that it can be killed, with its
+	// store on a filesystem whose power can be cut. It syncs always: a power
+	// cut must lose nothing it acknowledged.
+	nats := startPowerNATS(t, true)
 	ch := devenv.TestClickHouse(t)
 	environment := map[string]string{
-		"NATS_URL":        "nats://127.0.0.1:" + strconv.Itoa(natsPort),
+		"NATS_URL":        nats.url(),
 		"CLICKHOUSE_ADDR": ch.Addr,
 		"API_KEYS":        keyA + ":" + harborA,
 		"LISTEN_ADDR":     "127.0.0.1:0",
@@ -108,7 +102,7 @@ func TestChaos(t *testing.T) {
 	deadline := time.Now().Add(duration)
 	for time.Now().Before(deadline) {
 		time.Sleep(time.Duration(1000+rng.IntN(2000)) * time.Millisecond)
-		switch victim := rng.IntN(3); victim {
+		switch victim := rng.IntN(4); victim {
 		case 0:
 			i := rng.IntN(len(writers))
 			writers[i].Process.Signal(syscall.SIGKILL)
@@ -123,11 +117,16 @@ func TestChaos(t *testing.T) {
 			}
 			kills["clickhouse"]++
 		case 2:
-			nats.Process.Signal(syscall.SIGKILL)
-			nats.Wait()
+			nats.cmd.Process.Signal(syscall.SIGKILL)
+			nats.cmd.Wait()
 			time.Sleep(time.Duration(rng.IntN(2000)) * time.Millisecond)
-			nats = startNATS()
+			nats.start(t)
 			kills["nats"]++
+		case 3:
+			nats.cut(t) // SIGKILL, and what was not fsynced is gone
+			time.Sleep(time.Duration(rng.IntN(2000)) * time.Millisecond)
+			nats.start(t)
+			kills["nats power cut"]++
 		}
 	}
 	close(stop)
