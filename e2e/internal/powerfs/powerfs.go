@@ -26,6 +26,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -65,8 +66,11 @@ type entry struct {
 }
 
 // Mount mounts an empty powerfs on dir, which must exist. It needs root (or
-// fusermount) and /dev/fuse. Unmount it when done.
+// fusermount) and /dev/fuse. Unmount it when done. It first unmounts the
+// powerfs mounts left behind by processes that died without unmounting
+// theirs (a test binary killed at its timeout).
 func Mount(dir string) (*FS, error) {
+	unmountStale()
 	f := &FS{dir: dir}
 	if err := f.mount(); err != nil {
 		return nil, err
@@ -189,3 +193,22 @@ func (p *power) check() syscall.Errno {
 
 // syncFlags are the open flags that make every write durable.
 const syncFlags = uint32(os.O_SYNC | syscall.O_DSYNC)
+
+// unmountStale detaches every powerfs mount whose server is gone: the
+// kernel answers ENOTCONN on it.
+func unmountStale() {
+	mounts, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return
+	}
+	for line := range strings.Lines(string(mounts)) {
+		fields := strings.Fields(line)
+		if len(fields) < 3 || fields[2] != "fuse.powerfs" {
+			continue
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(fields[1], &st); errors.Is(err, syscall.ENOTCONN) {
+			_ = syscall.Unmount(fields[1], syscall.MNT_DETACH)
+		}
+	}
+}

@@ -1,10 +1,12 @@
 package powerfs
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -267,7 +269,53 @@ func TestUnmountLeavesNoMount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(mounts), f.Dir()) {
+	if strings.Contains(string(mounts), " "+f.Dir()+" ") {
 		t.Fatalf("%s still mounted after Unmount", f.Dir())
 	}
+}
+
+// TestStaleMountsAreCleanedUp kills a process that holds a mount, as a
+// test timeout does, and checks that the next Mount unmounts it.
+func TestStaleMountsAreCleanedUp(t *testing.T) {
+	if dir := os.Getenv("POWERFS_TEST_HOLD"); dir != "" {
+		if _, err := Mount(dir); err != nil {
+			t.Fatal(err)
+		}
+		os.Stdout.WriteString("mounted\n")
+		select {} // until killed
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStaleMountsAreCleanedUp$")
+	cmd.Env = append(os.Environ(), "POWERFS_TEST_HOLD="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "mounted\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("helper process: %q, %v", line, err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if !mounted(t, dir) {
+		t.Fatal("the killed process's mount is already gone: nothing to test")
+	}
+	mount(t)
+	if mounted(t, dir) {
+		t.Fatalf("%s still mounted after Mount", dir)
+	}
+}
+
+func mounted(t *testing.T, dir string) bool {
+	t.Helper()
+	mounts, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(mounts), " "+dir+" ")
 }
