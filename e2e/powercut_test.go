@@ -71,11 +71,18 @@ func TestPowerCutLosesNothingAcknowledged(t *testing.T) {
 
 // TestPowerCutWithoutSyncLosesReadings shows that the power cut bites:
 // with JetStream's default sync interval (2 minutes) a cut right after a
-// burst of acknowledged readings, not yet read by a writer, loses some.
+// burst of acknowledged readings, not yet read by a writer, loses them,
+// while what was on the disk before the burst is kept.
 func TestPowerCutWithoutSyncLosesReadings(t *testing.T) {
 	ns := startPowerNATS(t, false)
 	p := startPipeline(t, options{natsURL: ns.url(), environment: powerCutSettings})
-	accepted := p.postBatches("burst", 4, 10, 20, nil)()
+	synced := p.postBatches("synced", 4, 2, 20, nil)()
+	// As JetStream's periodic sync would: the stream and these readings
+	// are on the disk.
+	if err := ns.disk.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	accepted := synced + p.postBatches("burst", 4, 10, 20, nil)()
 	ns.cut(t)
 	ns.start(t)
 
@@ -95,9 +102,12 @@ func TestPowerCutWithoutSyncLosesReadings(t *testing.T) {
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
 	})
 	stored := p.count(true, "")
-	t.Logf("%d readings answered 200, %d stored after the cut", accepted, stored)
+	t.Logf("%d readings answered 200, %d of them on the disk before the burst; %d stored after the cut", accepted, synced, stored)
 	if stored >= uint64(accepted) {
 		t.Fatalf("stored %d of %d acknowledged readings: the cut lost nothing without sync, so the test cannot tell", stored, accepted)
+	}
+	if n := p.count(true, "ship_id LIKE 'ship-synced-%'"); n != uint64(synced) {
+		t.Fatalf("%d of the %d readings synced before the burst stored: the cut lost more than what was not synced", n, synced)
 	}
 }
 

@@ -40,9 +40,10 @@ import (
 type FS struct {
 	dir string
 
-	mu     sync.Mutex // serializes Cut and Unmount
+	mu     sync.Mutex // serializes Cut, Sync and Unmount
 	server *fuse.Server
 	power  *power
+	root   *dirNode
 
 	// commitMu serializes journal commits; durable is the namespace as of
 	// the last commit.
@@ -100,7 +101,36 @@ func (f *FS) mount() error {
 	if err != nil {
 		return fmt.Errorf("mount powerfs on %s (needs /dev/fuse, and root or fusermount3): %w", f.dir, err)
 	}
-	f.server, f.power = server, p
+	f.server, f.power, f.root = server, p, root
+	return nil
+}
+
+// Sync makes everything written so far durable, as sync(2) does: what a
+// program's periodic fsync of all its files would do.
+func (f *FS) Sync() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.server == nil {
+		return errors.New("powerfs: sync after unmount")
+	}
+	var walk func(n *fs.Inode)
+	walk = func(n *fs.Inode) {
+		for _, child := range n.Children() {
+			switch node := child.Operations().(type) {
+			case *dirNode:
+				walk(child)
+			case *fileNode:
+				node.mu.Lock()
+				node.sync()
+				node.mu.Unlock()
+			}
+		}
+	}
+	root := f.root.EmbeddedInode()
+	walk(root)
+	if errno := f.power.commit(root); errno != 0 {
+		return fmt.Errorf("powerfs: sync: %w", errno)
+	}
 	return nil
 }
 

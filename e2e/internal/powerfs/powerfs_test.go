@@ -101,6 +101,22 @@ func TestNothingSyncedNothingKept(t *testing.T) {
 	want(t, filepath.Join(f.Dir(), "d"), "", false)
 }
 
+func TestSyncKeepsEverything(t *testing.T) {
+	f := mount(t)
+	d := filepath.Join(f.Dir(), "d")
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := filepath.Join(d, "a")
+	write(t, a, 0, "kept", false)
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	write(t, a, os.O_APPEND, ", lost", false)
+	cut(t, f)
+	want(t, a, "kept", true)
+}
+
 func TestWritesAfterTheFsyncAreLost(t *testing.T) {
 	f := mount(t)
 	a := filepath.Join(f.Dir(), "a")
