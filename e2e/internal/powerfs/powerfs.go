@@ -8,16 +8,21 @@
 //
 //   - File data is durable up to the file's last fsync or fdatasync, or as
 //     written through a descriptor opened with O_SYNC or O_DSYNC. Writes and
-//     truncations after that are lost; a file never synced comes back empty.
+//     truncations after that are lost; a file whose name is durable but
+//     whose data was never synced comes back empty.
 //   - Names (creations, renames, removals of files and directories) are
 //     journaled in order: every fsync, of any file or directory, makes all
 //     the name changes before it durable. Name changes after the last fsync
 //     are lost: a file created or renamed since comes back under its old
 //     name or not at all, a file removed since comes back.
 //
-// The kernel's page cache cannot hide a loss: a cut unmounts the
-// filesystem and mounts a new one, with only the durable state, on the same
-// directory, as a reboot does.
+// Nothing else becomes durable by itself: the kernel's own writeback of
+// dirty pages (after about 30 s on Linux) is not modelled, so a cut is the
+// worst case. The kernel's page cache cannot hide a loss either: a cut
+// unmounts the filesystem and mounts a new one, with only the durable state,
+// on the same directory, as a reboot does.
+//
+// It holds directories and regular files only: no links, no special files.
 package powerfs
 
 import (
