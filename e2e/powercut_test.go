@@ -177,7 +177,7 @@ func (n *powerNATS) cut(t *testing.T) { n.cutAnd(t, func() {}) }
 // cut.
 func (n *powerNATS) cutAnd(t *testing.T, alsoKill func()) {
 	t.Helper()
-	err := n.disk.Cut(func() {
+	loss, err := n.disk.Cut(func() {
 		n.cmd.Process.Signal(syscall.SIGKILL)
 		n.cmd.Wait()
 		alsoKill()
@@ -185,6 +185,7 @@ func (n *powerNATS) cutAnd(t *testing.T, alsoKill func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("power cut: %d files lost unsynced changes (%d bytes written), %d names lost", loss.Files, loss.Bytes, loss.Names)
 }
 
 // postBatches has clients post batches of perBatch readings, each batch a

@@ -300,13 +300,16 @@ func (f *fileNode) Write(ctx context.Context, fh fs.FileHandle, data []byte, off
 
 // resize truncates or extends data with zeros; f.mu is held.
 func (f *fileNode) resize(size int) {
-	if size <= len(f.data) {
+	switch {
+	case size == len(f.data):
+		return
+	case size < len(f.data):
 		f.markDirty(size)
 		f.data = f.data[:size]
-		return
+	default:
+		f.markDirty(len(f.data))
+		f.data = append(f.data, make([]byte, size-len(f.data))...)
 	}
-	f.markDirty(len(f.data))
-	f.data = append(f.data, make([]byte, size-len(f.data))...)
 }
 
 func (f *fileNode) markDirty(from int) {

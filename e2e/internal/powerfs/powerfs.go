@@ -143,19 +143,21 @@ func (f *FS) Sync() error {
 // succeeds and nothing more becomes durable. kill must stop every process
 // that uses the filesystem (they hold files open on it: SIGKILL them and
 // wait for them). Then the filesystem comes back, mounted on the same
-// directory, with only what was durable at the cut.
-func (f *FS) Cut(kill func()) error {
+// directory, with only what was durable at the cut. It returns what the
+// cut dropped.
+func (f *FS) Cut(kill func()) (Loss, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.server == nil {
-		return errors.New("powerfs: cut after unmount")
+		return Loss{}, errors.New("powerfs: cut after unmount")
 	}
 	f.commitMu.Lock()
 	f.power.off.Store(true)
 	f.commitMu.Unlock()
 	kill()
+	loss := f.loss(namespace(f.root.EmbeddedInode()))
 	if err := f.server.Unmount(); err != nil {
-		return fmt.Errorf("unmount powerfs from %s for the cut (is a process still using it?): %w", f.dir, err)
+		return Loss{}, fmt.Errorf("unmount powerfs from %s for the cut (is a process still using it?): %w", f.dir, err)
 	}
 	f.server = nil
 	// Freeze the durable state: copies the new mount owns.
@@ -167,7 +169,7 @@ func (f *FS) Cut(kill func()) error {
 		}
 	}
 	f.durable = restored
-	return f.mount()
+	return loss, f.mount()
 }
 
 // Unmount unmounts the filesystem; what it held is gone.
@@ -192,6 +194,12 @@ func (p *power) commit(root *fs.Inode) syscall.Errno {
 	if p.off.Load() {
 		return syscall.EIO
 	}
+	f.durable = namespace(root)
+	return 0
+}
+
+// namespace lists the names under root, parents before children.
+func namespace(root *fs.Inode) []entry {
 	var names []entry
 	var walk func(dir string, n *fs.Inode)
 	walk = func(dir string, n *fs.Inode) {
@@ -214,8 +222,46 @@ func (p *power) commit(root *fs.Inode) syscall.Errno {
 		}
 	}
 	walk("", root)
-	f.durable = names
-	return 0
+	return names
+}
+
+// Loss is what a cut dropped.
+type Loss struct {
+	// Files is the number of files written or truncated since their last
+	// sync, Bytes the size of their data from the first such change to
+	// their end (0 for a file only truncated).
+	Files int
+	Bytes int64
+	// Names is the number of names created, renamed or removed since the
+	// last fsync.
+	Names int
+}
+
+// loss is what a cut drops of the live namespace; the power is off.
+func (f *FS) loss(live []entry) Loss {
+	var l Loss
+	durable := map[entry]bool{}
+	for _, e := range f.durable {
+		durable[entry{path: e.path, file: e.file}] = true
+	}
+	for _, e := range live {
+		key := entry{path: e.path, file: e.file}
+		if durable[key] {
+			delete(durable, key)
+		} else {
+			l.Names++
+		}
+		if e.file != nil {
+			e.file.mu.Lock()
+			if e.file.dirty >= 0 {
+				l.Files++
+				l.Bytes += int64(len(e.file.data) - min(e.file.dirty, len(e.file.data)))
+			}
+			e.file.mu.Unlock()
+		}
+	}
+	l.Names += len(durable)
+	return l
 }
 
 // check fails an operation once the power is off.

@@ -27,11 +27,13 @@ func mount(t *testing.T) *FS {
 	return f
 }
 
-func cut(t *testing.T, f *FS) {
+func cut(t *testing.T, f *FS) Loss {
 	t.Helper()
-	if err := f.Cut(func() {}); err != nil {
+	loss, err := f.Cut(func() {})
+	if err != nil {
 		t.Fatal(err)
 	}
+	return loss
 }
 
 func write(t *testing.T, name string, flag int, data string, sync bool) {
@@ -85,7 +87,9 @@ func TestUnsyncedWritesAreLost(t *testing.T) {
 	write(t, b, 0, "synced", true)
 	want(t, b, "synced", true) // readable before the cut, as written
 	want(t, a, "never synced", true)
-	cut(t, f)
+	if loss := cut(t, f); loss != (Loss{Files: 1, Bytes: int64(len("never synced"))}) {
+		t.Errorf("cut reports %+v, want a's data: 1 file, 12 bytes, no name", loss)
+	}
 	// b's fsync committed a's creation, not a's data.
 	want(t, a, "", true)
 	want(t, b, "synced", true)
@@ -149,7 +153,9 @@ func TestRenameNeedsASync(t *testing.T) {
 	if err := os.Rename(tmp, name); err != nil {
 		t.Fatal(err)
 	}
-	cut(t, f)
+	if loss := cut(t, f); loss != (Loss{Names: 2}) {
+		t.Errorf("cut reports %+v, want 2 names (meta.tmp gone, meta new)", loss)
+	}
 	want(t, name, "", false)
 	want(t, tmp, "v1", true)
 
@@ -204,7 +210,7 @@ func TestNoOperationOnceThePowerIsOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = f.Cut(func() {
+	_, err = f.Cut(func() {
 		_, werr := fd.WriteString(" after")
 		serr := fd.Sync()
 		fd.Close()
