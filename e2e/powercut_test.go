@@ -171,7 +171,10 @@ func (n *powerNATS) start(t *testing.T) {
 
 // cut cuts the power: the server is SIGKILLed and its store keeps only
 // what was fsynced. Start it again with start.
-func (n *powerNATS) cut(t *testing.T) { n.cutAnd(t, func() {}) }
+func (n *powerNATS) cut(t *testing.T) {
+	t.Helper()
+	n.cutAnd(t, func() {})
+}
 
 // cutAnd is cut, with also the other work of the machine stopped at the
 // cut.

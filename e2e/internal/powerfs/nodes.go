@@ -104,7 +104,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	if d.GetChild(name) != nil {
 		return nil, nil, 0, syscall.EEXIST
 	}
-	f := &fileNode{power: d.power, mode: mode & 0o7777, mtime: time.Now(), dirty: 0}
+	f := &fileNode{power: d.power, mode: mode & 0o7777, mtime: time.Now(), dirty: -1}
 	child := d.NewPersistentInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG})
 	d.touch()
 	f.attr(&out.Attr)
