@@ -96,7 +96,7 @@ func TestPowerCutWithoutSyncLosesReadings(t *testing.T) {
 	waitUntil(t, "the writer to drain what survived", func() bool {
 		cons, err := js.Consumer(context.Background(), p.ingest.Stream.Name, p.ingest.Stream.Consumer)
 		if err != nil {
-			return false // the writer has not made it again yet
+			return false // the writer has not made it yet
 		}
 		info, err := cons.Info(context.Background())
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
