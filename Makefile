@@ -23,7 +23,7 @@ test: deps fmt-check vet
 	go test $(GOTEST_FLAGS) $(PACKAGES)
 	$(MAKE) fuzz
 
-## chaos: 3 minutes of posting while writers, ClickHouse and NATS are killed at random; then accepted == stored
+## chaos: 3 minutes of posting while writers, ClickHouse and NATS are killed at random and NATS's power is cut; then accepted == stored
 CHAOS_DURATION ?= 3m
 chaos: deps
 	CHAOS_DURATION=$(CHAOS_DURATION) go test -count=1 -timeout 30m -run '^TestChaos$$' -v ./e2e/

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +27,8 @@ import (
 // TestChaos posts readings at a steady rate to two API replicas, each
 // request with an Idempotency-Key and retried until answered 200, while it
 // SIGKILLs and restarts writer processes, ClickHouse and NATS at random,
-// stalls every writer (SIGSTOP) past the backlog limit, and restarts an API
+// cuts the power of NATS (its store loses what was not fsynced), stalls
+// every writer (SIGSTOP) past the backlog limit, and restarts an API
 // replica with lower or higher stream limits (refused while they are below
 // what is unwritten). Then the set of readings answered 200 must equal the
 // set stored in ClickHouse.
@@ -47,19 +47,13 @@ func TestChaos(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	t.Logf("chaos for %s, CHAOS_SEED=%d", duration, seed)
 
-	// NATS as a process of its own, so that it can be killed.
-	natsPort, _ := devenv.FreePort()
-	natsDir := t.TempDir()
-	startNATS := func() *exec.Cmd {
-		cmd := startProcess(t, "nats-server", nil, "-js", "-sd", natsDir, "-a", "127.0.0.1", "-p", strconv.Itoa(natsPort),
-			"-l", filepath.Join(natsDir, "nats-server.log"))
-		waitUntil(t, "nats-server to listen", func() bool { return dialable(natsPort) })
-		return cmd
-	}
-	nats := startNATS()
+	// NATS as a process of its own, so that it can be killed, with its
+	// store on a filesystem whose power can be cut. It syncs always: a power
+	// cut must lose nothing it acknowledged.
+	nats := startPowerNATS(t, true)
 	ch := devenv.TestClickHouse(t)
 	environment := map[string]string{
-		"NATS_URL":        "nats://127.0.0.1:" + strconv.Itoa(natsPort),
+		"NATS_URL":        nats.url(),
 		"CLICKHOUSE_ADDR": ch.Addr,
 		"API_KEYS":        keyA + ":" + harborA,
 		"LISTEN_ADDR":     "127.0.0.1:0",
@@ -117,7 +111,7 @@ func TestChaos(t *testing.T) {
 	}
 	for i := 0; time.Now().Before(deadline); i++ {
 		time.Sleep(time.Duration(1000+rng.IntN(2000)) * time.Millisecond)
-		victim := rng.IntN(5)
+		victim := rng.IntN(6)
 		if i < len(first) {
 			victim = first[i]
 		}
@@ -136,10 +130,10 @@ func TestChaos(t *testing.T) {
 			}
 			kills["clickhouse"]++
 		case 2:
-			nats.Process.Signal(syscall.SIGKILL)
-			nats.Wait()
+			nats.cmd.Process.Signal(syscall.SIGKILL)
+			nats.cmd.Wait()
 			time.Sleep(time.Duration(rng.IntN(2000)) * time.Millisecond)
-			nats = startNATS()
+			nats.start(t)
 			kills["nats"]++
 		case 3:
 			for _, w := range writers {
@@ -155,6 +149,11 @@ func TestChaos(t *testing.T) {
 		case 4:
 			apis[rng.IntN(len(apis))].restart(t, chaosLimits[rng.IntN(len(chaosLimits))])
 			kills["api restarted"]++
+		case 5:
+			nats.cut(t) // SIGKILL, and what was not fsynced is gone
+			time.Sleep(time.Duration(rng.IntN(2000)) * time.Millisecond)
+			nats.start(t)
+			kills["nats power cut"]++
 		}
 	}
 	close(stop)

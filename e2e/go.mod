@@ -43,12 +43,15 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-require github.com/harbor-ingest/harbor v0.0.0-00010101000000-000000000000
+require (
+	github.com/hanwen/go-fuse/v2 v2.12.1
+	github.com/harbor-ingest/harbor v0.0.0-00010101000000-000000000000
+	golang.org/x/sys v0.50.0
+)
 
 replace github.com/harbor-ingest/harbor => ../

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Harbor's tests need beyond Go modules: a ClickHouse server,
-# and ZooKeeper with a Java runtime for the ClickHouse cluster tests.
+# and ZooKeeper with a Java runtime for the ClickHouse cluster tests; FUSE's
+# fusermount3 for the power-cut tests when not run as root.
 # Debian's packages are installed for what is missing (root and apt-get
 # needed); an official ClickHouse binary on PATH works as well.
 set -euo pipefail
@@ -17,6 +18,11 @@ if [ ! -f /usr/share/java/zookeeper.jar ]; then
 fi
 if ! command -v java >/dev/null; then
   packages+=(default-jre-headless)
+fi
+# The power-cut tests mount a FUSE filesystem (e2e/internal/powerfs): root
+# mounts it directly through /dev/fuse, other users need fusermount3.
+if [ "$(id -u)" != 0 ] && ! command -v fusermount3 >/dev/null && ! command -v fusermount >/dev/null; then
+  packages+=(fuse3)
 fi
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0
