@@ -105,6 +105,11 @@ func FuzzDecodeBatch(f *testing.F) {
 			checkValid(t, r)
 			parts[i] = string(readingJSON(r))
 		}
+		// The writers accept what the API accepted.
+		var c Columns
+		if err := c.AppendPayload("h", EncodePayloads(rs, 1<<20)[0], testLimits.Published(testNow, 0)); err != nil {
+			t.Fatalf("the writer refuses what the API accepted: %v", err)
+		}
 		again, err := DecodeBatch([]byte("["+strings.Join(parts, ",")+"]"), testNow, testLimits, 50)
 		if err != nil || len(again) != len(rs) {
 			t.Fatalf("round trip: %v", err)

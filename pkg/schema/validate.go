@@ -23,12 +23,9 @@ type validator struct {
 }
 
 func newValidator(lim Limits, now time.Time) *validator {
-	earliest := now.Add(-lim.MaxPast).UnixMilli()
-	if earliest < 0 { // DateTime columns start at the Unix epoch
-		earliest = 0
-	}
+	earliest, latest := lim.window(now, 0)
 	return &validator{
-		lim: lim, now: now, nowMs: now.UnixMilli(), earliest: earliest, latest: now.Add(lim.MaxFuture).UnixMilli(),
+		lim: lim, now: now, nowMs: now.UnixMilli(), earliest: earliest, latest: latest,
 		ids: make(map[string]string),
 	}
 }
@@ -81,6 +78,8 @@ func (v *validator) time(index int, f field) int64 {
 		return 0
 	}
 	switch {
+	case ms > v.latest && v.latest == MaxTableTime:
+		v.fail(index, "time", ErrTypeTimeRange, "time is after "+formatMillis(MaxTableTime)+", the latest time the table holds")
 	case ms > v.latest:
 		v.fail(index, "time", ErrTypeTimeRange, "time is more than "+v.lim.MaxFuture.String()+" in the future")
 	case ms < v.earliest:

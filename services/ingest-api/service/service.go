@@ -43,6 +43,9 @@ type Config struct {
 // (each waits for its JetStream acknowledgement) and closes the connection.
 // listening, if not nil, is called with the address once it accepts requests.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr string)) error {
+	if err := cfg.API.Limits.Check(time.Now()); err != nil {
+		return err
+	}
 	var rd api.Reader
 	if cfg.API.Read.Enabled {
 		if err := cfg.API.Read.Check(); err != nil {

@@ -28,7 +28,7 @@ func Command(ctx context.Context, streamCfg stream.Config, chCfg store.Config, p
 	fs.SetOutput(io.Discard)
 	from := fs.String("from", "", "start of the window, RFC 3339")
 	to := fs.String("to", "", "end of the window, RFC 3339 (default: the end of the stream)")
-	o := Options{BatchRows: pipeCfg.BatchRows, RetryMin: pipeCfg.RetryMin, RetryMax: pipeCfg.RetryMax}
+	o := Options{BatchRows: pipeCfg.BatchRows, RetryMin: pipeCfg.RetryMin, RetryMax: pipeCfg.RetryMax, Limits: pipeCfg.Limits, ClockSkew: pipeCfg.ClockSkew}
 	fs.StringVar(&o.HarborID, "harbor", "", "replay one harbor (default: all)")
 	fs.StringVar(&chCfg.Database, "database", chCfg.Database, "ClickHouse database to insert into")
 	fs.StringVar(&chCfg.Table, "table", chCfg.Table, "ClickHouse table to insert into")
@@ -46,6 +46,9 @@ func Command(ctx context.Context, streamCfg stream.Config, chCfg store.Config, p
 		}
 	}
 
+	if err := pipeCfg.Limits.Check(time.Now()); err != nil {
+		return err
+	}
 	nc, js, err := stream.Open(ctx, streamCfg, "harbor-replay", log)
 	if err != nil {
 		return err
