@@ -68,7 +68,9 @@ func TestWriterDeadLettersWhatTheAPIWouldRefuse(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	edge := with(func(r *schema.Reading) { r.ShipID, r.Time = strings.Repeat("é", 100), now.Add(23*time.Hour).UnixMilli() })
+	edge := with(func(r *schema.Reading) {
+		r.ShipID, r.Time = strings.Repeat("é", 100), now.Add(23*time.Hour).UnixMilli()
+	})
 	if _, err := js.Publish(ctx, p.ingest.Stream.Subject(harborA), schema.EncodePayloads([]schema.Reading{edge}, 1<<20)[0]); err != nil {
 		t.Fatal(err)
 	}
