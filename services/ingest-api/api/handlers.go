@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -12,10 +13,12 @@ import (
 
 // Publisher stores readings durably, returning only once they are stored.
 type Publisher interface {
-	// Publish stores the readings of one request for a harbor. A non-empty
-	// idempotencyKey makes a retry of the same request within the stream's
-	// duplicate window a no-op. An error means the client should retry.
-	Publish(ctx context.Context, harborID string, readings []schema.Reading, idempotencyKey string) error
+	// Publish stores the readings of one request for a harbor. An
+	// Idempotency with a Key makes a retry of the same request within the
+	// stream's duplicate window a no-op, and answers a different request
+	// with that key *IdempotencyConflictError. Any other error means the
+	// client should retry.
+	Publish(ctx context.Context, harborID string, readings []schema.Reading, idem Idempotency) error
 	// Ready reports whether Publish can work now.
 	Ready(ctx context.Context) error
 }
@@ -40,7 +43,7 @@ func (h *handlers) ingestOne(c echo.Context) error {
 		if err != nil {
 			return decodeProblem(err)
 		}
-		return h.publish(c, []schema.Reading{r})
+		return h.publish(c, "one", body, []schema.Reading{r})
 	})
 }
 
@@ -51,20 +54,26 @@ func (h *handlers) ingestBatch(c echo.Context) error {
 		if err != nil {
 			return decodeProblem(err)
 		}
-		return h.publish(c, readings)
+		return h.publish(c, "batch", body, readings)
 	})
 }
 
-func (h *handlers) publish(c echo.Context, readings []schema.Reading) error {
-	idem := c.Request().Header.Get("Idempotency-Key")
-	if len(idem) > 128 || !printableASCII(idem) {
-		return problem(http.StatusBadRequest, "Idempotency-Key must be at most 128 printable ASCII characters")
+// publish stores the readings of a request to endpoint ("one", "batch")
+// with its body.
+func (h *handlers) publish(c echo.Context, endpoint string, body []byte, readings []schema.Reading) error {
+	idem, err := idempotency(c, endpoint, body)
+	if err != nil {
+		return err
 	}
 	harborID := c.Get(ctxHarborID).(string)
 	if err := h.rateLimit(c, harborID, len(readings)); err != nil {
 		return err
 	}
 	if err := h.pub.Publish(c.Request().Context(), harborID, readings, idem); err != nil {
+		var conflict *IdempotencyConflictError
+		if errors.As(err, &conflict) {
+			return problem(http.StatusConflict, conflict.Error())
+		}
 		logger(c).Warn("publish failed", "harbor_id", harborID, "readings", len(readings), "err", err)
 		return problem(http.StatusServiceUnavailable, "not stored: "+err.Error()+"; retry later")
 	}
@@ -83,13 +92,4 @@ func (h *handlers) readyz(c echo.Context) error {
 		return problem(http.StatusServiceUnavailable, "not ready: "+err.Error())
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
-}
-
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
