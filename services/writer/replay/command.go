@@ -74,7 +74,7 @@ func Command(ctx context.Context, streamCfg stream.Config, chCfg store.Config, p
 	if o.DryRun {
 		verb = "would be inserted (dry run)"
 	}
-	fmt.Fprintf(out, "replay done: %d messages, %d readings %s in %s (%.0f readings/s); %d undecodable messages skipped\n",
+	fmt.Fprintf(out, "replay done: %d messages, %d readings %s in %s (%.0f readings/s); %d messages skipped (undecodable or refused by the checks: the live writers dead-letter them)\n",
 		p.Messages, p.Readings, verb, p.Elapsed.Round(time.Millisecond), p.Rate(), p.Skipped)
 	return nil
 }
