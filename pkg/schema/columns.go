@@ -9,7 +9,7 @@ type Columns struct {
 	Time     []int64 // Unix milliseconds
 	Value    []float64
 
-	ids map[string]string // interned ship and cargo ids of the batch
+	ids map[string]string // interned ship and cargo ids of the batch, checked already
 }
 
 // Len is the number of rows.
@@ -21,16 +21,19 @@ func (c *Columns) Reset() {
 	clear(c.ids)
 }
 
-// AppendPayload decodes a payload of the given harbor onto the columns. On
-// error the columns are left as they were, so one bad message cannot leave
-// half of itself in a batch.
-func (c *Columns) AppendPayload(harborID string, payload []byte) error {
+// AppendPayload decodes a payload of the given harbor onto the columns,
+// checking every reading against b (see Limits.Published): the stream is
+// trusted with nothing the API would have refused. A payload that does not
+// decode is ErrBadPayload, one with a reading out of bounds
+// ErrRefusedReading. On error the columns are left as they were, so one bad
+// message cannot leave half of itself in a batch.
+func (c *Columns) AppendPayload(harborID string, payload []byte, b Bounds) error {
 	n := c.Len()
 	if c.ids == nil {
 		c.ids = make(map[string]string)
 	}
-	pr := NewPayloadReader(payload)
-	pr.intern = c.ids
+	pr := PayloadReader{intern: c.ids, bounds: b, check: true}
+	pr.init(payload)
 	for pr.Next() {
 		r := pr.Reading()
 		c.HarborID = append(c.HarborID, harborID)

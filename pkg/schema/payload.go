@@ -27,6 +27,11 @@ const PayloadV1 byte = 1
 // messages to the dead-letter stream.
 var ErrBadPayload = errors.New("bad payload")
 
+// ErrRefusedReading means a payload decoded, but one of its readings fails
+// the Bounds the API would have checked: the payload did not come through
+// the API, or through one with other limits. The writer dead-letters it too.
+var ErrRefusedReading = errors.New("reading refused")
+
 // maxEncodedSize is an upper bound of the bytes one reading takes.
 func maxEncodedSize(r *Reading) int {
 	return binary.MaxVarintLen64 + 2*binary.MaxVarintLen32 + len(r.ShipID) + len(r.CargoID) + 8
@@ -70,17 +75,29 @@ func EncodePayloads(readings []Reading, maxSize int) [][]byte {
 //
 // Consecutive readings of the same ship or cargo share one string, and so
 // do all readings of an id with an intern map (see Columns), so decoding
-// costs an allocation per distinct id, not per reading.
+// costs an allocation per distinct id, not per reading. With Bounds (see
+// Columns.AppendPayload) each reading's time, and each id when it is first
+// seen, is checked as the API checks them.
 type PayloadReader struct {
 	rest    []byte
 	reading Reading
+	index   int // of the reading Next advanced to
 	err     error
-	intern  map[string]string
+	intern  map[string]string // ids checked already, when check is set
+	bounds  Bounds
+	check   bool // whether to check readings against bounds
 }
 
 // NewPayloadReader returns a reader of payload p.
 func NewPayloadReader(p []byte) *PayloadReader {
 	pr := &PayloadReader{}
+	pr.init(p)
+	return pr
+}
+
+// init starts reading payload p.
+func (pr *PayloadReader) init(p []byte) {
+	pr.index = -1
 	switch {
 	case len(p) == 0:
 		pr.err = fmt.Errorf("%w: empty payload", ErrBadPayload)
@@ -89,7 +106,6 @@ func NewPayloadReader(p []byte) *PayloadReader {
 	default:
 		pr.rest = p[1:]
 	}
-	return pr
 }
 
 // Next advances to the next reading and reports whether there is one.
@@ -102,13 +118,18 @@ func (pr *PayloadReader) Next() bool {
 		return pr.fail("time")
 	}
 	pr.rest = pr.rest[n:]
+	pr.index++
 	pr.reading.Time += delta
-	var ok bool
-	if pr.reading.ShipID, ok = pr.text(pr.reading.ShipID); !ok {
-		return pr.fail("ship_id")
+	if b := &pr.bounds; pr.check && (pr.reading.Time < b.Earliest || pr.reading.Time > b.Latest) {
+		return pr.refuse(fmt.Sprintf("time %s is outside %s .. %s: MAX_PAST and MAX_FUTURE around when it was published, within what the table holds",
+			formatMillis(pr.reading.Time), formatMillis(b.Earliest), formatMillis(b.Latest)))
 	}
-	if pr.reading.CargoID, ok = pr.text(pr.reading.CargoID); !ok {
-		return pr.fail("cargo_id")
+	var ok bool
+	if pr.reading.ShipID, ok = pr.text("ship_id", pr.reading.ShipID); !ok {
+		return false
+	}
+	if pr.reading.CargoID, ok = pr.text("cargo_id", pr.reading.CargoID); !ok {
+		return false
 	}
 	if len(pr.rest) < 8 {
 		return pr.fail("value")
@@ -118,26 +139,37 @@ func (pr *PayloadReader) Next() bool {
 	return true
 }
 
-// text reads a length-prefixed string, reusing prev when the bytes are equal.
-func (pr *PayloadReader) text(prev string) (string, bool) {
+// text reads the length-prefixed id name, reusing prev when the bytes are
+// equal. With bounds, an id not seen before is checked as the API checks it.
+func (pr *PayloadReader) text(name, prev string) (string, bool) {
 	n, k := binary.Uvarint(pr.rest)
 	if k <= 0 || n > uint64(len(pr.rest)-k) {
-		return "", false
+		return "", pr.fail(name)
 	}
 	b := pr.rest[k : k+int(n)]
 	pr.rest = pr.rest[k+int(n):]
-	if string(b) == prev { // compiles to a comparison, without allocating
+	if len(b) > 0 && string(b) == prev { // compiles to a comparison, without allocating
 		return prev, true
-	}
-	if pr.intern == nil {
-		return string(b), true
 	}
 	if s, ok := pr.intern[string(b)]; ok { // a lookup without allocating
 		return s, true
 	}
+	if pr.check {
+		if msg, _ := checkID(b, pr.bounds.MaxIDLength); msg != "" {
+			return "", pr.refuse(fmt.Sprintf("%s %q%s", name, b, msg))
+		}
+	}
 	s := string(b)
-	pr.intern[s] = s
+	if pr.intern != nil {
+		pr.intern[s] = s
+	}
 	return s, true
+}
+
+// refuse stops the reader at a reading that fails the bounds.
+func (pr *PayloadReader) refuse(why string) bool {
+	pr.err = fmt.Errorf("%w: reading [%d]: %s", ErrRefusedReading, pr.index, why)
+	return false
 }
 
 func (pr *PayloadReader) fail(field string) bool {

@@ -86,10 +86,10 @@ func TestPayloadRejectsCorruption(t *testing.T) {
 func TestColumnsAppendPayloadIsAllOrNothing(t *testing.T) {
 	var c Columns
 	good := EncodePayloads(sampleReadings(4), 1<<20)[0]
-	if err := c.AppendPayload("h1", good); err != nil {
+	if err := c.AppendPayload("h1", good, sampleBounds); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.AppendPayload("h1", good[:len(good)-3]); err == nil {
+	if err := c.AppendPayload("h1", good[:len(good)-3], sampleBounds); err == nil {
 		t.Fatal("a truncated payload was accepted")
 	}
 	if c.Len() != 4 || len(c.HarborID) != 4 || len(c.ShipID) != 4 || len(c.Value) != 4 {
@@ -105,6 +105,18 @@ func FuzzDecodePayload(f *testing.F) {
 	f.Add([]byte{PayloadV1})
 	f.Add([]byte{PayloadV1, 1, 1, 'a'})
 	f.Fuzz(func(t *testing.T, p []byte) {
+		var c Columns
+		if c.AppendPayload("h", p, testLimits.Published(testNow, 0)) == nil {
+			// What the writer accepts, the API would have accepted.
+			for i := range c.Len() {
+				if CheckID("ship_id", c.ShipID[i], testLimits) != nil || CheckID("cargo_id", c.CargoID[i], testLimits) != nil {
+					t.Fatalf("the writer accepted ids %q, %q", c.ShipID[i], c.CargoID[i])
+				}
+				if c.Time[i] < testNow.Add(-testLimits.MaxPast).UnixMilli() || c.Time[i] > testNow.Add(testLimits.MaxFuture).UnixMilli() {
+					t.Fatalf("the writer accepted time %d", c.Time[i])
+				}
+			}
+		}
 		rs, err := DecodePayload(p)
 		if err != nil {
 			return
@@ -142,7 +154,7 @@ func BenchmarkPayloadDecodeToColumns5000(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		c.Reset()
-		if err := c.AppendPayload("harbor", p); err != nil {
+		if err := c.AppendPayload("harbor", p, sampleBounds); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -41,13 +41,10 @@ func AtLine(line int) string { return "line " + strconv.Itoa(line) }
 // (AtIndex or AtLine).
 func NewValidator(now time.Time, opt Options, where Locator) *Validator {
 	lim := opt.Limits
-	earliest := now.Add(-lim.MaxPast).UnixMilli()
-	if earliest < 0 { // DateTime columns start at the Unix epoch
-		earliest = 0
-	}
+	earliest, latest := lim.window(now, 0)
 	return &Validator{
 		opt: opt, lim: lim, where: where,
-		now: now, nowMs: now.UnixMilli(), earliest: earliest, latest: now.Add(lim.MaxFuture).UnixMilli(),
+		now: now, nowMs: now.UnixMilli(), earliest: earliest, latest: latest,
 		ids: make(map[string]string),
 	}
 }
@@ -163,6 +160,8 @@ func (v *Validator) time(index int, f Field) int64 {
 		return 0
 	}
 	switch {
+	case ms > v.latest && v.latest == MaxTableTime:
+		v.Fail(index, "time", ErrTypeTimeRange, "time is after "+formatMillis(MaxTableTime)+", the latest time the table holds")
 	case ms > v.latest:
 		v.Fail(index, "time", ErrTypeTimeRange, "time is more than "+v.lim.MaxFuture.String()+" in the future")
 	case ms < v.earliest:

@@ -39,7 +39,8 @@ func Open(ctx context.Context, js jetstream.JetStream, bucket string, replicas i
 	return &Store{kv: kv}, nil
 }
 
-// CreateHarbor stores a new harbor; its CreatedAt is set now.
+// CreateHarbor stores a new harbor; its CreatedAt is set now. The id of a
+// deleted harbor is refused with ErrHarborDeleted.
 func (s *Store) CreateHarbor(ctx context.Context, h Harbor) (Harbor, error) {
 	if err := CheckHarborID(h.ID); err != nil {
 		return Harbor{}, err
@@ -52,10 +53,19 @@ func (s *Store) CreateHarbor(ctx context.Context, h Harbor) (Harbor, error) {
 	}
 	h.CreatedAt = time.Now().UTC().Truncate(time.Second)
 	b, _ := json.Marshal(h)
-	if _, err := s.kv.Create(ctx, "harbors."+h.ID, b); errors.Is(err, jetstream.ErrKeyExists) {
+	rev, err := s.kv.Create(ctx, "harbors."+h.ID, b)
+	if errors.Is(err, jetstream.ErrKeyExists) {
 		return Harbor{}, fmt.Errorf("%w: %s", ErrHarborExists, h.ID)
 	} else if err != nil {
 		return Harbor{}, fmt.Errorf("store harbor %s: %w", h.ID, err)
+	}
+	// Checked after the harbor is stored: a deletion of the id running at
+	// the same time left its tombstone before it removed the harbor.
+	if err := s.checkNotDeleted(ctx, h.ID); err != nil {
+		if derr := s.kv.Delete(ctx, "harbors."+h.ID, jetstream.LastRevision(rev)); derr != nil {
+			return Harbor{}, fmt.Errorf("%w (and removing harbor %s again failed: %w)", err, h.ID, derr)
+		}
+		return Harbor{}, err
 	}
 	return h, nil
 }
@@ -79,9 +89,14 @@ func (s *Store) Harbors(ctx context.Context) ([]Harbor, error) {
 	return hs, err
 }
 
-// DeleteHarbor removes a harbor and revokes its keys. Its readings stay.
+// DeleteHarbor removes a harbor and revokes its keys. Its readings stay, and
+// so its id stays reserved: it leaves a Tombstone.
 func (s *Store) DeleteHarbor(ctx context.Context, id string) error {
-	if _, err := s.Harbor(ctx, id); err != nil {
+	h, err := s.Harbor(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.bury(ctx, h); err != nil {
 		return err
 	}
 	keys, err := s.Keys(ctx, id)

@@ -92,6 +92,20 @@ func TestHarborsAndKeys(t *testing.T) {
 	if hs, err := s.Harbors(ctx); err != nil || len(hs) != 0 {
 		t.Fatalf("harbors after delete: %v %v", hs, err)
 	}
+	// Its id stays reserved, and nothing of it comes back.
+	if _, err := s.CreateHarbor(ctx, Harbor{ID: "fleet-a"}); !errors.Is(err, ErrHarborDeleted) || !strings.Contains(err.Error(), "choose another id") {
+		t.Fatalf("create a deleted harbor's id again: %v", err)
+	}
+	if _, err := s.Harbor(ctx, "fleet-a"); !errors.Is(err, ErrHarborNotFound) {
+		t.Fatalf("the refused harbor is stored: %v", err)
+	}
+	if _, _, err := s.CreateKey(ctx, "fleet-a", []string{ScopeRead}); !errors.Is(err, ErrHarborNotFound) {
+		t.Fatalf("key for a deleted harbor: %v", err)
+	}
+	if err := s.DeleteHarbor(ctx, "fleet-a"); !errors.Is(err, ErrHarborNotFound) {
+		t.Fatalf("delete it again: %v", err)
+	}
+	eventually(t, "the cache to drop the harbor", func() bool { _, ok := c.Harbor("fleet-a"); return !ok })
 	if err := s.RevokeKey(ctx, "deadbeef"); !errors.Is(err, ErrKeyNotFound) {
 		t.Fatalf("revoke missing key: %v", err)
 	}

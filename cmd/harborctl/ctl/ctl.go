@@ -27,7 +27,7 @@ const Usage = `usage: harborctl [-json] COMMAND
 
   harbor create ID [-name NAME] [-readings-per-second N] [-requests-per-second N] [-max-batch-len N] [-partial]
   harbor list
-  harbor delete ID                 (revokes its keys; its readings stay)
+  harbor delete ID                 (revokes its keys; its readings stay, so its id stays reserved)
   key create HARBOR [-scopes write,read]
   key list [HARBOR]
   key revoke KEY_ID                (the id, or the hb_... prefix that list shows)

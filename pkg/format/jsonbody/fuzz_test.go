@@ -73,6 +73,11 @@ func FuzzDecodeBatch(f *testing.F) {
 			formattest.CheckValid(t, r, testNow, testLimits)
 			parts[i] = string(readingJSON(r))
 		}
+		// The writers accept what the API accepted.
+		var c schema.Columns
+		if err := c.AppendPayload("h", schema.EncodePayloads(rs, 1<<20)[0], testLimits.Published(testNow, 0)); err != nil {
+			t.Fatalf("the writer refuses what the API accepted: %v", err)
+		}
 		again, err := DecodeBatch([]byte("["+strings.Join(parts, ",")+"]"), testNow, batchOpts(50))
 		if err != nil || len(again.Readings) != len(rs) {
 			t.Fatalf("round trip: %v", err)

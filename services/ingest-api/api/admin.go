@@ -123,7 +123,7 @@ func storeProblem(err error) error {
 	switch {
 	case errors.Is(err, tenant.ErrHarborNotFound), errors.Is(err, tenant.ErrKeyNotFound):
 		return problem(http.StatusNotFound, err.Error())
-	case errors.Is(err, tenant.ErrHarborExists):
+	case errors.Is(err, tenant.ErrHarborExists), errors.Is(err, tenant.ErrHarborDeleted):
 		return problem(http.StatusConflict, err.Error())
 	case errors.Is(err, tenant.ErrInvalid):
 		return problem(http.StatusBadRequest, err.Error())

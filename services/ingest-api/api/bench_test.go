@@ -21,7 +21,7 @@ import (
 // no I/O, so the benchmark measures the API's own cost per reading.
 type encodingPublisher struct{}
 
-func (encodingPublisher) Publish(_ context.Context, _ string, rs []schema.Reading, _ string) error {
+func (encodingPublisher) Publish(_ context.Context, _ string, rs []schema.Reading, _ Idempotency) error {
 	schema.EncodePayloads(rs, 1<<20)
 	return nil
 }

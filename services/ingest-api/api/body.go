@@ -89,7 +89,7 @@ func (h *handlers) withBody(c echo.Context, harborID string, rates limit.Rates, 
 
 // checkBodyHeaders checks a body's Content-Length and Content-Encoding
 // before anything of it is read (its Content-Type is the route's, see
-// decoderFor), and reports whether it is gzip-encoded.
+// formatOf), and reports whether it is gzip-encoded.
 func checkBodyHeaders(req *http.Request, max int64) (gzipped bool, err error) {
 	if req.ContentLength > max {
 		return false, tooLarge(max)

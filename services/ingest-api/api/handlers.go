@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -12,10 +13,12 @@ import (
 
 // Publisher stores readings durably, returning only once they are stored.
 type Publisher interface {
-	// Publish stores the readings of one request for a harbor. A non-empty
-	// idempotencyKey makes a retry of the same request within the stream's
-	// duplicate window a no-op. An error means the client should retry.
-	Publish(ctx context.Context, harborID string, readings []schema.Reading, idempotencyKey string) error
+	// Publish stores the readings of one request for a harbor. An
+	// Idempotency with a Key makes a retry of the same request within the
+	// stream's duplicate window a no-op, and answers a different request
+	// with that key *IdempotencyConflictError. Any other error means the
+	// client should retry.
+	Publish(ctx context.Context, harborID string, readings []schema.Reading, idem Idempotency) error
 	// Ready reports whether Publish can work now.
 	Ready(ctx context.Context) error
 }
@@ -43,27 +46,29 @@ type handlers struct {
 // and stores what it holds.
 func (h *handlers) ingest(formats []bodyFormat) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		decode, err := decoderFor(formats, c.Request().Header.Get(echo.HeaderContentType))
+		f, err := formatOf(formats, c.Request().Header.Get(echo.HeaderContentType))
 		if err != nil {
 			return err
 		}
 		harborID := c.Get(ctxHarborID).(string)
 		rules := h.rules(harborID)
 		return h.withBody(c, harborID, rules.rates, func(body []byte) error {
-			d, err := decode(body, time.Now(), rules.options)
+			d, err := f.decode(body, time.Now(), rules.options)
 			if err != nil {
 				return decodeProblem(err)
 			}
-			return h.publish(c, harborID, rules, d)
+			idem, err := idempotency(c, f.name, body)
+			if err != nil {
+				return err
+			}
+			return h.publish(c, harborID, rules, d, idem)
 		})
 	}
 }
 
-func (h *handlers) publish(c echo.Context, harborID string, rules harborRules, d schema.Decoded) error {
-	idem := c.Request().Header.Get("Idempotency-Key")
-	if len(idem) > 128 || !printableASCII(idem) {
-		return problem(http.StatusBadRequest, "Idempotency-Key must be at most 128 printable ASCII characters")
-	}
+// publish stores the readings of a request, idem making its retries
+// no-ops.
+func (h *handlers) publish(c echo.Context, harborID string, rules harborRules, d schema.Decoded, idem Idempotency) error {
 	answer := Accepted{Status: "accepted", Count: len(d.Readings)}
 	if d.Skipped != nil {
 		answer.Skipped = d.Skipped.Details
@@ -75,6 +80,10 @@ func (h *handlers) publish(c echo.Context, harborID string, rules harborRules, d
 		return err
 	}
 	if err := h.pub.Publish(c.Request().Context(), harborID, d.Readings, idem); err != nil {
+		var conflict *IdempotencyConflictError
+		if errors.As(err, &conflict) {
+			return problem(http.StatusConflict, conflict.Error())
+		}
 		logger(c).Warn("publish failed", "harbor_id", harborID, "readings", len(d.Readings), "err", err)
 		return problem(http.StatusServiceUnavailable, "not stored: "+err.Error()+"; retry later")
 	}
@@ -93,13 +102,4 @@ func (h *handlers) readyz(c echo.Context) error {
 		return problem(http.StatusServiceUnavailable, "not ready: "+err.Error())
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
-}
-
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }

@@ -49,6 +49,7 @@ var rejectReasons = map[int]string{
 	http.StatusForbidden:             "forbidden",
 	http.StatusRequestEntityTooLarge: "too_large",
 	http.StatusUnsupportedMediaType:  "unsupported_media_type",
+	http.StatusConflict:              "idempotency_conflict",
 	http.StatusTooManyRequests:       "rate_limited",
 	http.StatusServiceUnavailable:    "unavailable",
 }

@@ -21,7 +21,7 @@ import (
 // failingPublisher refuses everything, as a NATS outage would.
 type failingPublisher struct{}
 
-func (failingPublisher) Publish(context.Context, string, []schema.Reading, string) error {
+func (failingPublisher) Publish(context.Context, string, []schema.Reading, Idempotency) error {
 	return errors.New("nats: no servers available")
 }
 func (failingPublisher) Ready(context.Context) error { return nil }

@@ -19,8 +19,10 @@ type ingestRoute struct {
 
 // bodyFormat is a body a route takes: its media type and its decoder. The
 // first of a route's formats is also what a request without Content-Type
-// gets.
+// gets. name tells the kinds of request apart for an Idempotency-Key: the
+// same body sent as another kind is another request.
 type bodyFormat struct {
+	name      string
 	mediaType string
 	decode    format.Decoder
 }
@@ -28,11 +30,11 @@ type bodyFormat struct {
 // The body formats of the ingest routes.
 var (
 	// One JSON object: a reading or a flat reading.
-	oneReading = []bodyFormat{{"application/json", jsonbody.DecodeReading}}
+	oneReading = []bodyFormat{{"one", "application/json", jsonbody.DecodeReading}}
 	// A JSON array of readings and flat readings.
-	readingBatch = []bodyFormat{{"application/json", jsonbody.DecodeBatch}}
+	readingBatch = []bodyFormat{{"batch", "application/json", jsonbody.DecodeBatch}}
 	// The Things Network's uplink webhook message.
-	ttnUplink = []bodyFormat{{"application/json", ttn.Decode}}
+	ttnUplink = []bodyFormat{{"ttn", "application/json", ttn.Decode}}
 )
 
 // ingestRoutes are every path Telemetry Harbor's clients send readings to:
@@ -58,11 +60,11 @@ var ingestRoutes = []ingestRoute{
 	{"/api/v2/ingest/gps", oneReading},
 }
 
-// decoderFor is the decoder of the format a request's Content-Type names
-// (a "+json" suffix is JSON), or the 415 that lists what the route takes.
-func decoderFor(formats []bodyFormat, contentType string) (format.Decoder, error) {
+// formatOf is the format a request's Content-Type names (a "+json" suffix
+// is JSON), or the 415 that lists what the route takes.
+func formatOf(formats []bodyFormat, contentType string) (bodyFormat, error) {
 	if contentType == "" {
-		return formats[0].decode, nil
+		return formats[0], nil
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err == nil && strings.HasSuffix(mt, "+json") {
@@ -71,9 +73,9 @@ func decoderFor(formats []bodyFormat, contentType string) (format.Decoder, error
 	names := make([]string, len(formats))
 	for i, f := range formats {
 		if err == nil && mt == f.mediaType {
-			return f.decode, nil
+			return f, nil
 		}
 		names[i] = f.mediaType
 	}
-	return nil, problem(http.StatusUnsupportedMediaType, "Content-Type must be "+strings.Join(names, " or ")+", not "+contentType)
+	return bodyFormat{}, problem(http.StatusUnsupportedMediaType, "Content-Type must be "+strings.Join(names, " or ")+", not "+contentType)
 }

@@ -26,7 +26,7 @@ type recordingPublisher struct {
 	readings map[string][]schema.Reading
 }
 
-func (p *recordingPublisher) Publish(_ context.Context, harborID string, rs []schema.Reading, _ string) error {
+func (p *recordingPublisher) Publish(_ context.Context, harborID string, rs []schema.Reading, _ Idempotency) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.readings[harborID] = append(p.readings[harborID], rs...)

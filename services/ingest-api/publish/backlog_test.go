@@ -11,6 +11,7 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
+	"github.com/harbor-ingest/harbor/services/ingest-api/api"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,7 +53,7 @@ func TestFullStreamIsBacklogFull(t *testing.T) {
 	}
 	stored := 0
 	for ; stored < 100; stored++ {
-		if err = p.Publish(ctx, "h", readings, ""); err != nil {
+		if err = p.Publish(ctx, "h", readings, api.Idempotency{}); err != nil {
 			break
 		}
 	}

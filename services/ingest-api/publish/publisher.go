@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
+	"github.com/harbor-ingest/harbor/services/ingest-api/api"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,10 +57,9 @@ func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg stream.
 	return p
 }
 
-// Publish implements api.Publisher. The message id of chunk i is
-// "<harbor>:<idempotencyKey>:<i>", so that keys of different harbors never
-// collide in the stream's duplicate window.
-func (p *Publisher) Publish(ctx context.Context, harborID string, readings []schema.Reading, idempotencyKey string) error {
+// Publish implements api.Publisher; see idempotency.go for requests with an
+// Idempotency-Key.
+func (p *Publisher) Publish(ctx context.Context, harborID string, readings []schema.Reading, idem api.Idempotency) error {
 	if !p.nc.IsConnected() {
 		return ErrNotConnected
 	}
@@ -75,10 +74,19 @@ func (p *Publisher) Publish(ctx context.Context, harborID string, readings []sch
 
 	payloads := schema.EncodePayloads(readings, int(p.nc.MaxPayload())-headerRoom)
 	futures := make([]jetstream.PubAckFuture, len(payloads))
+	acked := 0 // futures waited for already
 	for i, payload := range payloads {
 		msg := &nats.Msg{Subject: p.cfg.Subject(harborID), Data: payload}
-		if idempotencyKey != "" {
-			msg.Header = nats.Header{jetstream.MsgIDHeader: []string{harborID + ":" + idempotencyKey + ":" + strconv.Itoa(i)}}
+		if idem.Key != "" {
+			msg.Header = idempotencyHeader(harborID, idem, i)
+			if i == 1 {
+				// The first chunk tells a retry from a reused key: wait for
+				// it before storing any other chunk of a different request.
+				if err := p.await(ctx, harborID, futures[0], idem); err != nil {
+					return err
+				}
+				acked = 1
+			}
 		}
 		f, err := p.js.PublishMsgAsync(msg, jetstream.WithExpectStream(p.cfg.Name))
 		if err != nil {
@@ -86,17 +94,25 @@ func (p *Publisher) Publish(ctx context.Context, harborID string, readings []sch
 		}
 		futures[i] = f
 	}
-	for _, f := range futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			return fmt.Errorf("publish to %s: %w", p.cfg.Subject(harborID), publishError(err))
-		case <-ctx.Done():
-			return fmt.Errorf("wait for JetStream acknowledgement: %w", ctx.Err())
+	for _, f := range futures[acked:] {
+		if err := p.await(ctx, harborID, f, idem); err != nil {
+			return err
 		}
 	}
 	p.duration.Observe(time.Since(start).Seconds())
 	return nil
+}
+
+// await waits for the acknowledgement of one message.
+func (p *Publisher) await(ctx context.Context, harborID string, f jetstream.PubAckFuture, idem api.Idempotency) error {
+	select {
+	case ack := <-f.Ok():
+		return p.checkDuplicate(ctx, ack, idem)
+	case err := <-f.Err():
+		return fmt.Errorf("publish to %s: %w", p.cfg.Subject(harborID), publishError(err))
+	case <-ctx.Done():
+		return fmt.Errorf("wait for JetStream acknowledgement: %w", ctx.Err())
+	}
 }
 
 // Ready implements api.Publisher: connected, and the stream answers.

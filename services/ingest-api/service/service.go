@@ -53,6 +53,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 	if err := cfg.API.Bodies.Check(cfg.API.MaxBodyBytes); err != nil {
 		return err
 	}
+	if err := cfg.API.Limits.Check(time.Now()); err != nil {
+		return err
+	}
 	var rd api.Reader
 	if cfg.API.Read.Enabled {
 		if err := cfg.API.Read.Check(); err != nil {

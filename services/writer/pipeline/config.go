@@ -1,6 +1,10 @@
 package pipeline
 
-import "time"
+import (
+	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/schema"
+)
 
 // Config holds the settings of the consume-batch-insert loop.
 type Config struct {
@@ -26,4 +30,12 @@ type Config struct {
 	RetryMax time.Duration `env:"RETRY_MAX" envDefault:"10s"`
 	// ShutdownTimeout bounds the last flush on SIGTERM.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// Limits are the API's validation rules (MAX_ID_LENGTH, MAX_FUTURE,
+	// MAX_PAST), which the writers check again on what they decode: give
+	// them the API's values.
+	Limits schema.Limits
+	// ClockSkew widens MAX_FUTURE and MAX_PAST around a message's publish
+	// time, for the difference between the API's clock and the NATS
+	// server's (which stamps the message) and the time between the two.
+	ClockSkew time.Duration `env:"MAX_CLOCK_SKEW" envDefault:"5m"`
 }

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -16,8 +15,6 @@ const (
 	HeaderSubject        = "Harbor-Original-Subject"
 	HeaderStreamSequence = "Harbor-Original-Sequence"
 )
-
-var errUnknownSubject = errors.New("subject does not name a harbor")
 
 // deadLetter copies a message that cannot be decoded to the dead-letter
 // stream, with the reason, and then terminates it so it is not redelivered.

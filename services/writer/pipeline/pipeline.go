@@ -159,14 +159,10 @@ func (w *Writer) fetch(ctx context.Context) {
 	w.fetchBackoff.Reset()
 }
 
-// add decodes a message onto the batch, or dead-letters it.
+// add decodes a message onto the batch, or dead-letters it (see
+// AppendMessage).
 func (w *Writer) add(ctx context.Context, msg jetstream.Msg) {
-	harborID, ok := w.stream.HarborID(msg.Subject())
-	err := errUnknownSubject
-	if ok {
-		err = w.filling.cols.AppendPayload(harborID, msg.Data())
-	}
-	if err != nil {
+	if err := AppendMessage(&w.filling.cols, w.stream, w.cfg.Limits, w.cfg.ClockSkew, msg); err != nil {
 		w.deadLetter(ctx, msg, err)
 		return
 	}

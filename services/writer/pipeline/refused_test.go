@@ -51,7 +51,7 @@ func (s *judgingSink) setCannotWrite(b bool) {
 func TestWriterDeadLettersOnlyRefusedRows(t *testing.T) {
 	f := newFixture(t, map[string]string{"FLUSH_INTERVAL": "200ms", "RETRY_MIN": "10ms", "RETRY_MAX": "20ms"})
 	s := &judgingSink{refused: 13}
-	whole := schema.EncodePayloads([]schema.Reading{{Time: 1, ShipID: "s", CargoID: "c", Value: 13}}, 1<<20)[0]
+	whole := schema.EncodePayloads([]schema.Reading{{Time: 1_700_000_000_000, ShipID: "s", CargoID: "c", Value: 13}}, 1<<20)[0]
 	f.publish(t, "h", schema.EncodePayloads(readings(40, "a"), 1<<20)[0]) // one of 40 refused
 	f.publish(t, "h", schema.EncodePayloads(readings(5, "b"), 1<<20)[0])  // none refused
 	f.publish(t, "h", whole)                                              // all refused
@@ -81,7 +81,7 @@ func TestWriterDeadLettersOnlyRefusedRows(t *testing.T) {
 		readings []schema.Reading
 	}{
 		1: {"1", []schema.Reading{readings(40, "a")[13]}},
-		2: {"3", []schema.Reading{{Time: 1, ShipID: "s", CargoID: "c", Value: 13}}},
+		2: {"3", []schema.Reading{{Time: 1_700_000_000_000, ShipID: "s", CargoID: "c", Value: 13}}},
 	} {
 		msg, err := dead.GetMsg(context.Background(), seq)
 		if err != nil {

@@ -28,7 +28,7 @@ func Command(ctx context.Context, streamCfg stream.Config, chCfg store.Config, p
 	fs.SetOutput(io.Discard)
 	from := fs.String("from", "", "start of the window, RFC 3339")
 	to := fs.String("to", "", "end of the window, RFC 3339 (default: the end of the stream)")
-	o := Options{BatchRows: pipeCfg.BatchRows, RetryMin: pipeCfg.RetryMin, RetryMax: pipeCfg.RetryMax}
+	o := Options{BatchRows: pipeCfg.BatchRows, RetryMin: pipeCfg.RetryMin, RetryMax: pipeCfg.RetryMax, Limits: pipeCfg.Limits, ClockSkew: pipeCfg.ClockSkew}
 	fs.StringVar(&o.HarborID, "harbor", "", "replay one harbor (default: all)")
 	fs.StringVar(&chCfg.Database, "database", chCfg.Database, "ClickHouse database to insert into")
 	fs.StringVar(&chCfg.Table, "table", chCfg.Table, "ClickHouse table to insert into")
@@ -47,6 +47,9 @@ func Command(ctx context.Context, streamCfg stream.Config, chCfg store.Config, p
 	}
 
 	streamCfg.Role = stream.RoleOperator
+	if err := pipeCfg.Limits.Check(time.Now()); err != nil {
+		return err
+	}
 	nc, js, err := stream.Open(ctx, streamCfg, "harbor-replay", log)
 	if err != nil {
 		return err
@@ -72,7 +75,7 @@ func Command(ctx context.Context, streamCfg stream.Config, chCfg store.Config, p
 	if o.DryRun {
 		verb = "would be inserted (dry run)"
 	}
-	fmt.Fprintf(out, "replay done: %d messages, %d readings %s in %s (%.0f readings/s); %d undecodable messages skipped\n",
+	fmt.Fprintf(out, "replay done: %d messages, %d readings %s in %s (%.0f readings/s); %d messages skipped (undecodable or refused by the checks: the live writers dead-letter them)\n",
 		p.Messages, p.Readings, verb, p.Elapsed.Round(time.Millisecond), p.Rate(), p.Skipped)
 	return nil
 }

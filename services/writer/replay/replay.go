@@ -27,6 +27,10 @@ type Options struct {
 	RetryMin  time.Duration
 	RetryMax  time.Duration
 	DryRun    bool // count, insert nothing
+	// Limits and ClockSkew check the readings as the live writers do (what
+	// they refuse is skipped: they dead-lettered it).
+	Limits    schema.Limits
+	ClockSkew time.Duration
 }
 
 // Progress is where a replay stands.
@@ -107,9 +111,8 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg stream.Config, sink pi
 				done = true
 				break
 			}
-			harborID, _ := cfg.HarborID(msg.Subject())
 			n := cols.Len()
-			if err := cols.AppendPayload(harborID, msg.Data()); err != nil {
+			if err := pipeline.AppendMessage(&cols, cfg, o.Limits, o.ClockSkew, msg); err != nil {
 				p.Skipped++ // the live writers dead-lettered it too
 			}
 			p.Messages++

@@ -33,6 +33,9 @@ type Config struct {
 
 // Run writes readings from the stream into ClickHouse until ctx ends.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if err := cfg.Pipeline.Limits.Check(time.Now()); err != nil {
+		return err
+	}
 	st, err := store.Open(ctx, cfg.ClickHouse, log)
 	if err != nil {
 		return err
