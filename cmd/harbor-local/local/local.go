@@ -26,13 +26,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		return err
 	}
 	if !cfg.ExternalNATS {
-		ns, err := devenv.StartNATS(filepath.Join(cfg.DataDir, "nats"), cfg.NATSPort)
+		var opts []devenv.NATSOption
+		if !cfg.NATSSyncAlways {
+			opts = append(opts, devenv.WithSyncInterval(0))
+		}
+		ns, err := devenv.StartNATS(filepath.Join(cfg.DataDir, "nats"), cfg.NATSPort, opts...)
 		if err != nil {
 			return err
 		}
 		defer ns.Shutdown()
 		cfg.Ingest.Stream.URL, cfg.Writer.Stream.URL = ns.ClientURL(), ns.ClientURL()
-		log.Info("embedded NATS started", "url", ns.ClientURL())
+		log.Info("embedded NATS started", "url", ns.ClientURL(), "sync_always", cfg.NATSSyncAlways)
 	}
 	if !cfg.ExternalClickHouse {
 		ch, err := startClickHouse(ctx, cfg, log)
