@@ -27,6 +27,8 @@ import (
 type Config struct {
 	API    api.Config
 	Stream stream.Config
+	// Coalesce are the settings of the group commit of concurrent requests.
+	Coalesce publish.CoalesceConfig
 	// ClickHouse is where the read API reads (when API.Read.Enabled).
 	ClickHouse reader.Config
 	// TenantsBucket holds the harbors and keys that harborctl manages.
@@ -43,6 +45,9 @@ type Config struct {
 // (each waits for its JetStream acknowledgement) and closes the connection.
 // listening, if not nil, is called with the address once it accepts requests.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr string)) error {
+	if err := cfg.Coalesce.Check(); err != nil {
+		return err
+	}
 	var rd api.Reader
 	if cfg.API.Read.Enabled {
 		if err := cfg.API.Read.Check(); err != nil {
@@ -74,7 +79,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	pub := publish.New(ctx, nc, js, cfg.Stream, cfg.API.PublishTimeout, reg, log)
+	pub := publish.New(ctx, nc, js, cfg.Stream, cfg.Coalesce, cfg.API.PublishTimeout, reg, log)
 	router := api.New(cfg.API, api.Deps{
 		Auth:      api.AnyOf{api.NewKeys(cfg.API.APIKeys), cache},
 		Harbors:   cache,
