@@ -27,8 +27,10 @@ type CoalesceConfig struct {
 	// when no message of its harbor is being stored.
 	Linger time.Duration `env:"PUBLISH_COALESCE_LINGER" envDefault:"500us"`
 	// MaxReadings caps the readings of one combined message; a request with
-	// more goes alone.
-	MaxReadings int `env:"PUBLISH_COALESCE_MAX_READINGS" envDefault:"10000"`
+	// more makes messages of its own, as it would without the coalescer:
+	// its fsync is already shared by its readings, and its messages go to
+	// the stream beside the others' instead of waiting for them.
+	MaxReadings int `env:"PUBLISH_COALESCE_MAX_READINGS" envDefault:"1000"`
 	// MaxBytes caps the payload of one combined message, and never exceeds
 	// the server's max payload (less room for headers).
 	MaxBytes int `env:"PUBLISH_COALESCE_MAX_BYTES" envDefault:"1048576"`

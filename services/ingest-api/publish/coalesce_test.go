@@ -217,7 +217,7 @@ func TestCoalesceConfigCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := good.Check(); err != nil || !good.Enabled || good.Linger != 500*time.Microsecond {
+	if err := good.Check(); err != nil || !good.Enabled || good.Linger != 500*time.Microsecond || good.MaxReadings != 1000 || good.MaxBytes != 1<<20 {
 		t.Fatalf("defaults %+v: %v", good, err)
 	}
 	for _, bad := range []func(*CoalesceConfig){
