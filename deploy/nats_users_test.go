@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,11 +23,12 @@ var update = flag.Bool("update", false, "rewrite the files generated from pkg/st
 // The files generated from stream.Roles, and the Secret the NATS servers of
 // the Helm chart read the passwords from.
 const (
-	composeNATSUsers = "deploy/compose/nats-users.conf"
-	helmNATSUsers    = "deploy/helm/nats-users-values.yaml"
-	helmNATSSecret   = "deploy/helm/nats-users-secret.yaml"
-	natsUsersSecret  = "harbor-nats-users"
-	natsNamespace    = "nats"
+	composeNATSUsers  = "deploy/compose/nats-users.conf"
+	composeNATSConfig = "deploy/compose/nats.conf" // includes composeNATSUsers
+	helmNATSUsers     = "deploy/helm/nats-users-values.yaml"
+	helmNATSSecret    = "deploy/helm/nats-users-secret.yaml"
+	natsUsersSecret   = "harbor-nats-users"
+	natsNamespace     = "nats"
 )
 
 const generatedHeader = `# Harbor's NATS users and their permissions, generated from
@@ -130,18 +132,19 @@ func TestGeneratedNATSUsers(t *testing.T) {
 	}
 }
 
-// TestComposeNATSUsersLoad loads the compose file's NATS configuration as
-// nats-server does, with the passwords in its environment, and finds each
-// role with its password and exactly its permissions, and no user that
-// could connect without a password.
+// TestComposeNATSUsersLoad loads the compose file's NATS configuration
+// (nats.conf, which includes the users) as nats-server does, with the
+// passwords in its environment, and finds each role with its password and
+// exactly its permissions, and no user that could connect without a
+// password.
 func TestComposeNATSUsersLoad(t *testing.T) {
 	roles := harborRoles(t)
 	for _, r := range roles {
 		t.Setenv(passwordVariable(r.User), "pw-"+r.User)
 	}
-	opts, err := server.ProcessConfigFile(filepath.Join(repoRoot, composeNATSUsers))
+	opts, err := server.ProcessConfigFile(filepath.Join(repoRoot, composeNATSConfig))
 	if err != nil {
-		t.Fatalf("nats-server refuses %s: %v", composeNATSUsers, err)
+		t.Fatalf("nats-server refuses %s: %v", composeNATSConfig, err)
 	}
 	if opts.NoAuthUser != "" || len(opts.Users) != len(roles) {
 		t.Fatalf("%s: %d users (no_auth_user %q), want the %d roles", composeNATSUsers, len(opts.Users), opts.NoAuthUser, len(roles))
@@ -159,20 +162,28 @@ func TestComposeNATSUsersLoad(t *testing.T) {
 	}
 }
 
-// TestComposeNATSUsers: the NATS server reads the generated users and their
-// passwords, and the API and the writers connect as their roles with the
-// same passwords.
+// TestComposeNATSUsers: the NATS server reads its configuration with the
+// generated users beside it, and their passwords, and the API and the
+// writers connect as their roles with the same passwords.
 func TestComposeNATSUsers(t *testing.T) {
 	p := loadCompose(t)
 	nats := composeService(t, p, "nats")
-	mounted := ""
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mounted := map[string]string{} // repository file: where nats sees it
 	for _, v := range nats.Volumes {
-		if strings.HasSuffix(filepath.ToSlash(v.Source), composeNATSUsers) {
-			mounted = v.Target
+		if rel, err := filepath.Rel(root, v.Source); err == nil {
+			mounted[filepath.ToSlash(rel)] = v.Target
 		}
 	}
-	if i := slices.Index(nats.Command, "-c"); mounted == "" || i < 0 || i+1 >= len(nats.Command) || nats.Command[i+1] != mounted {
-		t.Fatalf("nats does not run with %s (mounted at %q) as its configuration: command %v", composeNATSUsers, mounted, nats.Command)
+	conf, users := mounted[composeNATSConfig], mounted[composeNATSUsers]
+	if i := slices.Index(nats.Command, "-c"); conf == "" || i < 0 || i+1 >= len(nats.Command) || nats.Command[i+1] != conf {
+		t.Fatalf("nats does not run with %s (mounted at %q) as its configuration: command %v", composeNATSConfig, conf, nats.Command)
+	}
+	if users != path.Join(path.Dir(conf), path.Base(composeNATSUsers)) {
+		t.Fatalf("%s is mounted at %q, not beside %s (%s), which includes it", composeNATSUsers, users, composeNATSConfig, conf)
 	}
 	for _, r := range harborRoles(t) {
 		if v := nats.Environment[passwordVariable(r.User)]; v == nil || *v == "" {

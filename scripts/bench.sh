@@ -5,7 +5,8 @@
 #
 #   harbor-local     LOCAL_RUN_SERVICES=false: the embedded NATS server only,
 #                    and the clickhouse-server it starts (its child)
-#   ingest-api       one (go build ./services/ingest-api)
+#   ingest-api       one (go build ./services/ingest-api), and for scenario 5 a
+#                    second one with PUBLISH_COALESCE=false
 #   writer × WRITERS (go build ./services/writer), sharing the consumer
 #
 # and appends the results to docs/benchmarks.md: per scenario the peak RSS
@@ -16,8 +17,16 @@
 #   2. rate:   1000 per request, 4 connections, at half the rate of (1), for
 #              RATE_SECONDS: latency under a steady load
 #   3. single: SINGLE_REQUESTS requests of one reading, 32 connections, -verify
+#              (the API's group commit combines concurrent ones)
 #   4. direct: READINGS rows straight into ClickHouse, 100,000 per insert,
 #              one inserter (like one writer): the sink's own limit
+#   5. single without group commit: as 3, against the second ingest-api
+#              (PUBLISH_COALESCE=false): a message, and a sync, per request
+#   6. spread: as 3, the requests spread over HARBORS harbors in turn
+#
+# NATS syncs each message to disk before acknowledging it, as Harbor ships
+# it; LOCAL_NATS_SYNC_ALWAYS=false measures nats-server's default (a sync
+# every 2 minutes) instead.
 #
 # Before it starts anything it waits for a quiet machine: the 1-minute load
 # average below QUIET_LOAD and no process it did not start that is a
@@ -31,7 +40,9 @@
 # notes what was discarded, and why.
 #
 # Settings (environment): READINGS (10000000), SINGLE_REQUESTS (100000),
-# RATE_SECONDS (30), WRITERS (1), SCENARIOS ("1 2 3 4"), API_PORT (18480),
+# RATE_SECONDS (30), WRITERS (1), HARBORS (100, of scenario 6),
+# SCENARIOS ("1 2 3 4 5 6"), API_PORT (18480), API_NC_PORT (18479, the
+# ingest-api without group commit),
 # NATS_PORT (14622), CH_PORT (19400), WRITER_PORT (18481: the first writer's
 # probes and metrics, the next ones on the following ports),
 # MAX_DURATION (15m, bound on each send phase and each wait for rows),
@@ -54,8 +65,11 @@ READINGS=${READINGS:-10000000}
 SINGLE_REQUESTS=${SINGLE_REQUESTS:-100000}
 RATE_SECONDS=${RATE_SECONDS:-30}
 WRITERS=${WRITERS:-1}
-SCENARIOS=${SCENARIOS:-1 2 3 4}
+HARBORS=${HARBORS:-100}
+SCENARIOS=${SCENARIOS:-1 2 3 4 5 6}
 API_PORT=${API_PORT:-18480}
+API_NC_PORT=${API_NC_PORT:-18479}
+LOCAL_NATS_SYNC_ALWAYS=${LOCAL_NATS_SYNC_ALWAYS:-true}
 NATS_PORT=${NATS_PORT:-14622}
 CH_PORT=${CH_PORT:-19400}
 WRITER_PORT=${WRITER_PORT:-18481}
@@ -72,9 +86,10 @@ command -v jq >/dev/null || { echo "bench.sh needs jq (apt-get install jq)" >&2;
 command -v curl >/dev/null || { echo "bench.sh needs curl (apt-get install curl)" >&2; exit 1; }
 [[ "$WRITERS" =~ ^[1-9][0-9]*$ ]] || { echo "WRITERS must be a positive number, not '$WRITERS'" >&2; exit 1; }
 [[ "$RETRIES" =~ ^[0-9]+$ ]] || { echo "RETRIES must be a number, not '$RETRIES'" >&2; exit 1; }
+[[ "$HARBORS" =~ ^[1-9][0-9]*$ ]] || { echo "HARBORS must be a positive number, not '$HARBORS'" >&2; exit 1; }
 SCENARIOS=${SCENARIOS//,/ }
 for s in $SCENARIOS; do
-	[[ "$s" =~ ^[1-4]$ ]] || { echo "SCENARIOS lists 1 to 4, not '$s'" >&2; exit 1; }
+	[[ "$s" =~ ^[1-6]$ ]] || { echo "SCENARIOS lists 1 to 6, not '$s'" >&2; exit 1; }
 done
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 if want 2 && ! want 1; then
@@ -83,7 +98,7 @@ if want 2 && ! want 1; then
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/harbor-bench.XXXXXX")
-HARBOR_PID="" CH_PID="" API_PID="" LG_PID=""
+HARBOR_PID="" CH_PID="" API_PID="" API_NC_PID="" LG_PID=""
 WRITER_PIDS=()
 
 # stop NAME PID: SIGTERM, up to 30 s to exit (writers flush what they
@@ -105,6 +120,7 @@ cleanup() {
 	trap '' INT TERM # a second Ctrl-C must not cut the cleanup short
 	stop loadgen "$LG_PID"
 	stop ingest-api "$API_PID"
+	stop "ingest-api without group commit" "$API_NC_PID"
 	for i in "${!WRITER_PIDS[@]}"; do
 		stop "writer $((i + 1))" "${WRITER_PIDS[$i]}"
 	done
@@ -166,8 +182,8 @@ wait_quiet() {
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 WRITER_PORTS=()
 for i in $(seq 0 $((WRITERS - 1))); do WRITER_PORTS+=($((WRITER_PORT + i))); done
-for port in "$API_PORT" "$NATS_PORT" "$CH_PORT" "${WRITER_PORTS[@]}"; do
-	port_free "$port" || { echo "port $port is in use: set API_PORT, NATS_PORT, CH_PORT or WRITER_PORT" >&2; exit 1; }
+for port in "$API_PORT" "$API_NC_PORT" "$NATS_PORT" "$CH_PORT" "${WRITER_PORTS[@]}"; do
+	port_free "$port" || { echo "port $port is in use: set API_PORT, API_NC_PORT, NATS_PORT, CH_PORT or WRITER_PORT" >&2; exit 1; }
 done
 
 echo "building into $WORK/bin" >&2
@@ -187,15 +203,21 @@ fi
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # One harbor and key per scenario and attempt, so that each -verify count is
-# exact: key-KIND-RUN-A opens bench-KIND-RUN-A.
+# exact: key-KIND-RUN-A opens bench-KIND-RUN-A; for the spread scenario
+# key-spread-RUN-A-I opens bench-spread-RUN-A-I, I from 0 to HARBORS-1.
 RUN=$(date +%s)
 KEYS=""
-for kind in batch rate single; do
+for kind in batch rate single single-nc; do
 	for a in $(seq 1 $((RETRIES + 1))); do KEYS+="${KEYS:+,}key-$kind-$RUN-$a:bench-$kind-$RUN-$a"; done
 done
+if want 6; then
+	for a in $(seq 1 $((RETRIES + 1))); do
+		for i in $(seq 0 $((HARBORS - 1))); do KEYS+=",key-spread-$RUN-$a-$i:bench-spread-$RUN-$a-$i"; done
+	done
+fi
 
 echo "starting harbor-local: NATS and ClickHouse only (data in $WORK/data)" >&2
-HARBOR_DATA_DIR="$WORK/data" LOCAL_RUN_SERVICES=false \
+HARBOR_DATA_DIR="$WORK/data" LOCAL_RUN_SERVICES=false LOCAL_NATS_SYNC_ALWAYS="$LOCAL_NATS_SYNC_ALWAYS" \
 	LOCAL_NATS_PORT="$NATS_PORT" LOCAL_CLICKHOUSE_PORT="$CH_PORT" \
 	API_KEYS="$KEYS" LOG_FORMAT=text LOG_LEVEL=info \
 	"$WORK/bin/harbor-local" >"$WORK/harbor-local.log" 2>&1 &
@@ -224,6 +246,12 @@ NATS_URL="$NATS_URL" CLICKHOUSE_ADDR="$CH_ADDR" API_KEYS="$KEYS" \
 	LISTEN_ADDR="127.0.0.1:$API_PORT" LOG_FORMAT=text LOG_LEVEL=info \
 	"$WORK/bin/ingest-api" >"$WORK/ingest-api.log" 2>&1 &
 API_PID=$!
+if want 5; then
+	NATS_URL="$NATS_URL" CLICKHOUSE_ADDR="$CH_ADDR" API_KEYS="$KEYS" PUBLISH_COALESCE=false \
+		LISTEN_ADDR="127.0.0.1:$API_NC_PORT" LOG_FORMAT=text LOG_LEVEL=info \
+		"$WORK/bin/ingest-api" >"$WORK/ingest-api-nc.log" 2>&1 &
+	API_NC_PID=$!
+fi
 
 # wait_ready NAME URL PID LOG: until URL answers 200 (120 s at most).
 wait_ready() {
@@ -237,6 +265,8 @@ wait_ready() {
 }
 URL="http://127.0.0.1:$API_PORT"
 wait_ready ingest-api "$URL/readyz" "$API_PID" "$WORK/ingest-api.log"
+URL_NC="http://127.0.0.1:$API_NC_PORT"
+[[ -z "$API_NC_PID" ]] || wait_ready "ingest-api without group commit" "$URL_NC/readyz" "$API_NC_PID" "$WORK/ingest-api-nc.log"
 # A writer is ready once it has made the table and reached NATS and
 # ClickHouse, so scenario 1 does not time the writers' start.
 for i in "${!WRITER_PIDS[@]}"; do
@@ -265,8 +295,11 @@ writers_ticks() {
 }
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
-LOADGEN=("$WORK/bin/loadgen" -url "$URL" -clickhouse "$CH_ADDR" -json -progress 10s
+LOADGEN=("$WORK/bin/loadgen" -clickhouse "$CH_ADDR" -json -progress 10s
 	-max-duration "$MAX_DURATION" -verify-timeout "$MAX_DURATION")
+# The API a scenario measures (its URL, and its pid for the CPU and memory
+# columns): the one with group commit but for scenario 5.
+CUR_URL=$URL CUR_API_PID=$API_PID
 ROWS=()
 
 # measure ID NAME ARGS...: runs loadgen once, keeps its JSON report in
@@ -279,12 +312,12 @@ measure() {
 	local load_before pid t0 t1
 	load_before=$(load1)
 	foreign_procs >"$WORK/$id.foreign"
-	for pid in "$API_PID" "${WRITER_PIDS[@]}" "$HARBOR_PID" "$CH_PID"; do reset_peak "$pid"; done
+	for pid in "$CUR_API_PID" "${WRITER_PIDS[@]}" "$HARBOR_PID" "$CH_PID"; do reset_peak "$pid"; done
 	echo "== $name: loadgen $*" >&2
 	local a0 w0 h0 c0 b0 rc=0
 	t0=$EPOCHREALTIME
-	a0=$(proc_ticks "$API_PID") w0=$(writers_ticks) h0=$(proc_ticks "$HARBOR_PID") c0=$(proc_ticks "$CH_PID") b0=$(busy_ticks)
-	"${LOADGEN[@]}" "$@" >"$WORK/$id.json" &
+	a0=$(proc_ticks "$CUR_API_PID") w0=$(writers_ticks) h0=$(proc_ticks "$HARBOR_PID") c0=$(proc_ticks "$CH_PID") b0=$(busy_ticks)
+	"${LOADGEN[@]}" -url "$CUR_URL" "$@" >"$WORK/$id.json" &
 	LG_PID=$!
 	# loadgen's peak RSS, sampled while it runs (it is gone with the process),
 	# and others' heavy processes, every 5 s.
@@ -298,14 +331,14 @@ measure() {
 	wait "$LG_PID" || rc=$?
 	LG_PID=""
 	local cpu_a cpu_w cpu_h cpu_c cpu_all
-	cpu_a=$((($(proc_ticks "$API_PID") - a0) * 100 / TICK))
+	cpu_a=$((($(proc_ticks "$CUR_API_PID") - a0) * 100 / TICK))
 	cpu_w=$((($(writers_ticks) - w0) * 100 / TICK))
 	cpu_h=$((($(proc_ticks "$HARBOR_PID") - h0) * 100 / TICK))
 	cpu_c=$((($(proc_ticks "$CH_PID") - c0) * 100 / TICK))
 	cpu_all=$((($(busy_ticks) - b0) * 100 / TICK))
 	t1=$EPOCHREALTIME
 	local rss_a rss_w=0 rss_h rss_c rss_l
-	rss_a=$(mib "$(hwm_kib "$API_PID")")
+	rss_a=$(mib "$(hwm_kib "$CUR_API_PID")")
 	for pid in "${WRITER_PIDS[@]}"; do
 		k=$(hwm_kib "$pid")
 		((k > rss_w)) && rss_w=$k
@@ -314,7 +347,7 @@ measure() {
 	rss_h=$(mib "$(hwm_kib "$HARBOR_PID")")
 	rss_c=$(mib "$(hwm_kib "$CH_PID")")
 	rss_l=$(mib "$lg_kib")
-	for pid in "$API_PID" "${WRITER_PIDS[@]}" "$HARBOR_PID" "$CH_PID"; do
+	for pid in "$CUR_API_PID" "${WRITER_PIDS[@]}" "$HARBOR_PID" "$CH_PID"; do
 		kill -0 "$pid" 2>/dev/null || { echo "process $pid of the pipeline died during $name; logs in $WORK (KEEP=1 keeps them)" >&2; exit 1; }
 	done
 	if [[ ! -s "$WORK/$id.json" ]]; then
@@ -358,6 +391,7 @@ scenario() {
 		[[ $QUIET == 1 ]] && { wait_quiet 1 || { QUIET=0; NOTES+=("before scenario $name the machine did not get quiet within $QUIET_WAIT s ($QUIET_WHY): measured anyway"); }; }
 		auth=(-harbor "bench-$kind-$RUN-$attempt")
 		[[ $kind == direct ]] || auth+=(-key "key-$kind-$RUN-$attempt")
+		[[ $kind != spread ]] || auth+=(-harbors "$HARBORS")
 		measure "$id" "$name" "${auth[@]}" "$@"
 		[[ -n "$DISTURBED" ]] || break
 		if [[ $QUIET == 0 ]] || ((attempt > RETRIES)); then
@@ -385,11 +419,24 @@ fi
 if want 4; then
 	scenario s4 "4 direct 100k ×1" direct -direct -direct-batch 100000 -conns 1 -readings "$READINGS" -verify
 fi
+if want 5; then
+	CUR_URL=$URL_NC CUR_API_PID=$API_NC_PID
+	scenario s5 "5 single ×32, no group commit" single-nc -mode single -conns 32 -readings "$SINGLE_REQUESTS" -verify
+	CUR_URL=$URL CUR_API_PID=$API_PID
+fi
+if want 6; then
+	scenario s6 "6 single ×32 over $HARBORS harbors" spread -mode single -conns 32 -readings "$SINGLE_REQUESTS" -verify
+fi
 
 ch_version=$(/usr/sbin/clickhouse-server --version 2>/dev/null | head -1 || true)
 [[ -n "$ch_version" ]] || ch_version="clickhouse-server $(dpkg-query -W -f='${Version}' clickhouse-server 2>/dev/null || clickhouse-client --version 2>/dev/null || echo unknown)"
 CMD="READINGS=$READINGS SINGLE_REQUESTS=$SINGLE_REQUESTS RATE_SECONDS=$RATE_SECONDS WRITERS=$WRITERS"
-[[ "$SCENARIOS" == "1 2 3 4" ]] || CMD+=" SCENARIOS=\"$SCENARIOS\""
+[[ "$SCENARIOS" == "1 2 3 4 5 6" ]] || CMD+=" SCENARIOS=\"$SCENARIOS\""
+[[ "$HARBORS" == 100 ]] || ! want 6 || CMD+=" HARBORS=$HARBORS"
+[[ "$LOCAL_NATS_SYNC_ALWAYS" == true ]] || CMD+=" LOCAL_NATS_SYNC_ALWAYS=$LOCAL_NATS_SYNC_ALWAYS"
+for v in PUBLISH_COALESCE PUBLISH_COALESCE_LINGER PUBLISH_COALESCE_MAX_READINGS PUBLISH_COALESCE_MAX_BYTES QUIET_WAIT RETRIES; do
+	[[ -z "${!v:-}" ]] || CMD+=" $v=${!v}"
+done
 [[ "$WRITER_GOMEMLIMIT" == 250MiB ]] || CMD+=" WRITER_GOMEMLIMIT=\"$WRITER_GOMEMLIMIT\""
 SECTION=$(
 	cat <<EOF
@@ -403,7 +450,8 @@ $(printf -- '- %s\n' "${NOTES[@]}")
 - commit $(git rev-parse --short HEAD 2>/dev/null || echo "?")$(git diff --quiet HEAD -- 2>/dev/null || echo " with local changes")
 - command: \`$CMD scripts/bench.sh\`
 - data set: 100 ships × 10 cargos, readings one second apart per series
-- processes: harbor-local with LOCAL_RUN_SERVICES=false (the embedded NATS, "nats" below) and its clickhouse-server; one ingest-api; $WRITERS writer process(es) (FLUSH_INTERVAL 1s, BATCH_ROWS 100000, GOMEMLIMIT ${WRITER_GOMEMLIMIT:-unset}); loadgen
+- NATS: $([[ "$LOCAL_NATS_SYNC_ALWAYS" == true ]] && echo "syncs each message to disk before acknowledging it (sync always)" || echo "nats-server's default sync, every 2 minutes (LOCAL_NATS_SYNC_ALWAYS=false)"); API group commit: PUBLISH_COALESCE=${PUBLISH_COALESCE:-true}, linger ${PUBLISH_COALESCE_LINGER:-500us} (scenario 5: PUBLISH_COALESCE=false)
+- processes: harbor-local with LOCAL_RUN_SERVICES=false (the embedded NATS, "nats" below) and its clickhouse-server; one ingest-api (and for scenario 5 a second one, idle otherwise); $WRITERS writer process(es) (FLUSH_INTERVAL 1s, BATCH_ROWS 100000, GOMEMLIMIT ${WRITER_GOMEMLIMIT:-unset}); loadgen
 
 | scenario | readings | requests | send s | readings/s | requests/s | latency ms p50 / p95 / p99 / max | non-2xx / errors | end-to-end readings/s | catch-up s | peak RSS MiB api / writer (max) / nats / clickhouse / loadgen | CPU s api / writers / nats / clickhouse / loadgen / other | load before |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|

@@ -76,6 +76,7 @@ func parseFlags(args []string, now time.Time) (o load.Options, jsonOut bool, err
 	fs.StringVar(&o.Send.URL, "url", "http://127.0.0.1:8080", "base URL of the ingest API")
 	fs.StringVar(&o.Send.Harbor, "harbor", "bench", "harbor id (use a new one per -verify run so counts are exact)")
 	fs.StringVar(&o.Send.Key, "key", "", "API key of the harbor (X-API-Key)")
+	fs.IntVar(&o.Send.Harbors, "harbors", 1, "spread the requests over this many harbors in turn: <harbor>-0 ... with keys <key>-0 ...")
 	fs.StringVar(&mode, "mode", "batch", "batch: JSON arrays to the batch endpoint; single: one reading per request")
 	fs.IntVar(&o.Send.Batch, "batch", 5000, "readings per request in batch mode")
 	fs.IntVar(&o.Send.Conns, "conns", 4, "concurrent connections, one request in flight on each (inserters with -direct)")

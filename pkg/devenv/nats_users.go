@@ -6,7 +6,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// NATSOption changes the settings of an embedded NATS server.
+// NATSOption changes a setting of an embedded NATS server before it starts
+// (WithUsers, WithSyncInterval).
 type NATSOption func(*server.Options)
 
 // NATSUser is a user of an embedded NATS server and the subjects it may

@@ -8,14 +8,16 @@ import (
 )
 
 // TestNATS starts an embedded NATS server for a test, on a free port with a
-// temporary store, and shuts it down when the test ends.
-func TestNATS(t testing.TB, opts ...NATSOption) *server.Server {
+// temporary store, and shuts it down when the test ends. Like StartNATS, it
+// syncs each message to disk before acknowledging it unless options say
+// otherwise.
+func TestNATS(t testing.TB, options ...NATSOption) *server.Server {
 	t.Helper()
 	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := StartNATS(t.TempDir(), port, opts...)
+	ns, err := StartNATS(t.TempDir(), port, options...)
 	if err != nil {
 		t.Fatal(err)
 	}

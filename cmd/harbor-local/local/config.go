@@ -15,6 +15,11 @@ type Config struct {
 	DataDir string `env:"HARBOR_DATA_DIR" envDefault:".harbor"`
 	// NATSPort is the port of the embedded NATS server.
 	NATSPort int `env:"LOCAL_NATS_PORT" envDefault:"4222"`
+	// NATSSyncAlways makes the embedded NATS write each message to disk
+	// before acknowledging it; false leaves it to nats-server's background
+	// sync every 2 minutes (faster, but a power cut loses what it acked
+	// since), for measuring what the sync costs.
+	NATSSyncAlways bool `env:"LOCAL_NATS_SYNC_ALWAYS" envDefault:"true"`
 	// ClickHousePort is the native port of the ClickHouse server it starts.
 	ClickHousePort int `env:"LOCAL_CLICKHOUSE_PORT" envDefault:"19000"`
 	// RunServices runs the ingest API and a writer; false starts only the

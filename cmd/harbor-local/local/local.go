@@ -31,7 +31,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 			return err
 		}
 		defer ns.Shutdown()
-		log.Info("embedded NATS started", "url", ns.ClientURL())
+		log.Info("embedded NATS started", "url", ns.ClientURL(), "sync_always", cfg.NATSSyncAlways)
 	}
 	if !cfg.ExternalClickHouse {
 		ch, err := startClickHouse(ctx, cfg, log)

@@ -16,6 +16,9 @@ import (
 // it has no users: anything on this machine may connect.
 func startNATS(cfg *Config) (*server.Server, error) {
 	var opts []devenv.NATSOption
+	if !cfg.NATSSyncAlways {
+		opts = append(opts, devenv.WithSyncInterval(0))
+	}
 	passwords := map[string]string{}
 	if cfg.RunServices {
 		roles := stream.Roles(cfg.Ingest.Stream, stream.Buckets{Tenants: cfg.Ingest.TenantsBucket, Replicas: cfg.Ingest.ReplicasBucket, Writers: cfg.Ingest.WriterStatus.Bucket})

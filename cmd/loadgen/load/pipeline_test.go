@@ -105,7 +105,7 @@ func (p *testPipeline) options(harbor string, readings int64) Options {
 // The smoke test: the sender against a real pipeline, every reading stored,
 // and the report's counts right, in each mode.
 func TestSmokeAgainstThePipeline(t *testing.T) {
-	p := startPipeline(t, "smoke-batch", "smoke-single", "smoke-gzip")
+	p := startPipeline(t, "smoke-batch", "smoke-single", "smoke-gzip", "smoke-spread-0", "smoke-spread-1", "smoke-spread-2")
 	ctx := context.Background()
 
 	o := p.options("smoke-batch", 20_000)
@@ -123,6 +123,15 @@ func TestSmokeAgainstThePipeline(t *testing.T) {
 
 	o = p.options("smoke-single", 300)
 	o.Send.Single, o.Send.Conns = true, 4
+	rep, err = Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, rep, 300, 300)
+
+	// Spread over three harbors, verified over the three.
+	o = p.options("smoke-spread", 300)
+	o.Send.Single, o.Send.Conns, o.Send.Harbors = true, 4, 3
 	rep, err = Run(ctx, o)
 	if err != nil {
 		t.Fatal(err)

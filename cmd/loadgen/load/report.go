@@ -17,8 +17,9 @@ import (
 type Report struct {
 	Mode       string  `json:"mode"` // batch, single or direct
 	Harbor     string  `json:"harbor"`
-	Batch      int     `json:"batch"` // readings per request, rows per insert in direct mode
-	Conns      int     `json:"conns"` // connections, inserters in direct mode
+	Harbors    int     `json:"harbors"` // requests spread over this many harbors, Harbor-0 ... (1: Harbor only)
+	Batch      int     `json:"batch"`   // readings per request, rows per insert in direct mode
+	Conns      int     `json:"conns"`   // connections, inserters in direct mode
 	Gzip       bool    `json:"gzip"`
 	TargetRate float64 `json:"target_rate"` // readings/s, 0 for as fast as possible
 
@@ -130,7 +131,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if r.TargetRate > 0 {
 		rate = fmt.Sprintf("%.0f readings/s", r.TargetRate)
 	}
-	row("mode", "%s (harbor %s, %d per %s, %d conns, gzip %v, %s)", r.Mode, r.Harbor, r.Batch, per, r.Conns, r.Gzip, rate)
+	harbor := r.Harbor
+	if r.Harbors > 1 {
+		harbor = fmt.Sprintf("%s-0 to %s-%d", r.Harbor, r.Harbor, r.Harbors-1)
+	}
+	row("mode", "%s (harbor %s, %d per %s, %d conns, gzip %v, %s)", r.Mode, harbor, r.Batch, per, r.Conns, r.Gzip, rate)
 	row("readings", "%d", r.Readings)
 	row(unit, "%d", r.Requests)
 	row("accepted readings", "%d", r.Accepted)

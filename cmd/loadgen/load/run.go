@@ -62,17 +62,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.Log.Warn("the last readings are more than 24h ahead: the API refuses them with its default MAX_FUTURE; use more -ships or -cargos, or an earlier -start",
 			"last_time", end.Format(time.RFC3339))
 	}
-	rep := &Report{Mode: o.Mode(), Harbor: o.Send.Harbor, Batch: o.Send.Batch, Conns: o.Send.Conns, Gzip: o.Send.Gzip, TargetRate: o.Send.Rate}
+	rep := &Report{Mode: o.Mode(), Harbor: o.Send.Harbor, Harbors: max(o.Send.Harbors, 1), Batch: o.Send.Batch, Conns: o.Send.Conns, Gzip: o.Send.Gzip, TargetRate: o.Send.Rate}
+	harbors := o.Send.HarborIDs()
 	if o.Send.Single {
 		rep.Batch = 1
 	}
 	if o.Direct {
-		rep.Harbor, rep.Batch, rep.Gzip, rep.TargetRate = "direct-"+o.Send.Harbor, o.DirectBatch, false, 0
+		rep.Harbor, rep.Harbors, rep.Batch, rep.Gzip, rep.TargetRate = "direct-"+o.Send.Harbor, 1, o.DirectBatch, false, 0
+		harbors = []string{rep.Harbor}
 	}
 
 	var counter *Counter
 	if o.Verify {
-		if counter, err = o.openCounter(ctx, rep.Harbor); err != nil {
+		if counter, err = o.openCounter(ctx, harbors); err != nil {
 			return nil, err
 		}
 		defer counter.Close()
@@ -110,7 +112,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if poll <= 0 {
 			poll = 100 * time.Millisecond
 		}
-		v, err := counter.WaitForRows(ctx, rep.Harbor, want, o.VerifyTimeout, poll)
+		v, err := counter.WaitForRows(ctx, harbors, want, o.VerifyTimeout, poll)
 		rep.AddVerify(start, end, v, err)
 		if err != nil {
 			return rep, fmt.Errorf("verify: %w", err)
@@ -119,21 +121,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-// openCounter connects for verification and checks that the harbor has no
+// openCounter connects for verification and checks that the harbors have no
 // rows yet, since rows from an earlier run would make the count meaningless.
-func (o *Options) openCounter(ctx context.Context, harbor string) (*Counter, error) {
+func (o *Options) openCounter(ctx context.Context, harbors []string) (*Counter, error) {
 	c, err := OpenCounter(ctx, o.ClickHouse, o.Database, o.Table)
 	if err != nil {
 		return nil, err
 	}
-	n, err := c.Count(ctx, harbor, false)
+	n, err := c.Count(ctx, harbors, false)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
 	if n > 0 {
 		c.Close()
-		return nil, fmt.Errorf("harbor %s already has %d rows in %s.%s: pick an unused -harbor so the count can be exact", harbor, n, o.Database, o.Table)
+		return nil, fmt.Errorf("harbor %s already has %d rows in %s.%s: pick an unused -harbor so the count can be exact", harborNames(harbors), n, o.Database, o.Table)
 	}
 	return c, nil
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,10 @@ type SendConfig struct {
 	URL    string
 	Harbor string
 	Key    string // the X-API-Key of every request
+	// Harbors, above 1, spreads the requests over that many harbors in
+	// turn: request k goes to harbor "<Harbor>-<k mod Harbors>" with key
+	// "<Key>-<k mod Harbors>".
+	Harbors int
 	// Single posts one reading per request to the single-reading endpoint;
 	// otherwise Batch readings go in each request to the batch endpoint.
 	Single bool
@@ -77,13 +82,40 @@ func perSec(n int64, d time.Duration) float64 {
 	return float64(n) / d.Seconds()
 }
 
-// Endpoint is the URL requests of cfg go to.
-func (cfg *SendConfig) Endpoint() string {
-	u := strings.TrimRight(cfg.URL, "/") + "/api/v1/ingest/ingest/" + cfg.Harbor
-	if !cfg.Single {
-		u += "/batch"
+// Endpoint is the URL requests of cfg go to (the first harbor's, when
+// they are spread).
+func (cfg *SendConfig) Endpoint() string { return cfg.endpoints()[0] }
+
+// endpoints are the URLs of the harbors in turn.
+func (cfg *SendConfig) endpoints() []string {
+	var urls []string
+	for _, h := range cfg.HarborIDs() {
+		u := strings.TrimRight(cfg.URL, "/") + "/api/v1/ingest/ingest/" + h
+		if !cfg.Single {
+			u += "/batch"
+		}
+		urls = append(urls, u)
 	}
-	return u
+	return urls
+}
+
+// keys are the API keys of the harbors in turn.
+func (cfg *SendConfig) keys() []string { return spread(cfg.Key, cfg.Harbors) }
+
+// HarborIDs are the harbors the requests go to, in turn.
+func (cfg *SendConfig) HarborIDs() []string { return spread(cfg.Harbor, cfg.Harbors) }
+
+// spread is name itself, or for n above 1 the names "<name>-0" to
+// "<name>-<n-1>".
+func spread(name string, n int) []string {
+	if n <= 1 {
+		return []string{name}
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = name + "-" + strconv.Itoa(i)
+	}
+	return names
 }
 
 func (cfg *SendConfig) check() error {
@@ -94,6 +126,8 @@ func (cfg *SendConfig) check() error {
 		return fmt.Errorf("batch size must be at least 1, not %d", cfg.Batch)
 	case cfg.Rate < 0:
 		return fmt.Errorf("rate must not be negative: %v", cfg.Rate)
+	case cfg.Harbors < 0:
+		return fmt.Errorf("harbors must not be negative: %d", cfg.Harbors)
 	}
 	return nil
 }
@@ -114,7 +148,7 @@ func Send(ctx context.Context, d *Dataset, cfg SendConfig) (*SendResult, error) 
 	defer client.CloseIdleConnections()
 
 	s := &sender{
-		cfg: cfg, d: d, client: client, endpoint: cfg.Endpoint(),
+		cfg: cfg, d: d, client: client, endpoints: cfg.endpoints(), keys: cfg.keys(),
 		perRequest: perRequest, requests: (d.Readings + perRequest - 1) / perRequest,
 		t0: time.Now(),
 	}
@@ -167,7 +201,8 @@ type sender struct {
 	cfg        SendConfig
 	d          *Dataset
 	client     *http.Client
-	endpoint   string
+	endpoints  []string // of the harbors in turn
+	keys       []string // their API keys
 	perRequest int64
 	requests   int64
 	t0         time.Time
@@ -217,7 +252,7 @@ func (s *sender) work(ctx context.Context, t *tally) {
 			zw.Close()
 			body = zbuf.Bytes()
 		}
-		s.post(t, body, hi-lo)
+		s.post(t, body, hi-lo, int(k%int64(len(s.endpoints))))
 		s.done.Add(1)
 		s.doneRead.Add(hi - lo)
 	}
@@ -242,10 +277,11 @@ func (s *sender) waitUntil(ctx context.Context, due time.Time) bool {
 	}
 }
 
-// post sends one request of n readings and records its outcome in t.
-func (s *sender) post(t *tally, body []byte, n int64) {
+// post sends one request of n readings to harbor h (its index) and records
+// its outcome in t.
+func (s *sender) post(t *tally, body []byte, n int64, h int) {
 	rb := &requestBody{Reader: bytes.NewReader(body), closed: make(chan struct{})}
-	req, err := http.NewRequest(http.MethodPost, s.endpoint, rb)
+	req, err := http.NewRequest(http.MethodPost, s.endpoints[h], rb)
 	if err != nil { // only a bad URL, the same for every request
 		t.errors++
 		t.addError(err.Error())
@@ -253,7 +289,7 @@ func (s *sender) post(t *tally, body []byte, n int64) {
 	}
 	req.ContentLength = int64(len(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-API-Key", s.cfg.Key)
+	req.Header.Set("X-API-Key", s.keys[h])
 	if s.cfg.Gzip {
 		req.Header.Set("Content-Encoding", "gzip")
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
-// Counter counts the rows of one harbor in the readings table over
+// Counter counts the rows of some harbors in the readings table over
 // ClickHouse's native protocol. The queries bind the harbor as a parameter
 // and name no column but harbor_id, so they work on both table variants and
 // on every server version Harbor supports (Debian's 18.16 among them).
@@ -45,9 +45,9 @@ func OpenCounter(ctx context.Context, addr, database, name string) (*Counter, er
 // Close closes the connection.
 func (c *Counter) Close() error { return c.conn.Close() }
 
-// Count returns the rows of the harbor; final deduplicates them (FINAL), as
+// Count returns the rows of the harbors; final deduplicates them (FINAL), as
 // a reader of the table would. A table that does not exist yet has none.
-func (c *Counter) Count(ctx context.Context, harbor string, final bool) (uint64, error) {
+func (c *Counter) Count(ctx context.Context, harbors []string, final bool) (uint64, error) {
 	var exists uint64
 	if err := c.conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = ?",
 		c.table.Database, c.table.Name).Scan(&exists); err != nil {
@@ -61,8 +61,12 @@ func (c *Counter) Count(ctx context.Context, harbor string, final bool) (uint64,
 		q += " FINAL"
 	}
 	var n uint64
-	if err := c.conn.QueryRow(ctx, q+" WHERE harbor_id = ?", harbor).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count rows of harbor %s: %w", harbor, err)
+	ids := make([]any, len(harbors))
+	for i, h := range harbors {
+		ids[i] = h
+	}
+	if err := c.conn.QueryRow(ctx, q+" WHERE harbor_id IN ?", clickhouse.GroupSet{Value: ids}).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count rows of harbor %s: %w", harborNames(harbors), err)
 	}
 	return n, nil
 }
@@ -74,25 +78,26 @@ type Verified struct {
 	Visible time.Time // when the last expected row was first seen
 }
 
-// WaitForRows polls until the harbor holds want rows or the timeout passes,
-// and fails if it does not, or holds more.
+// WaitForRows polls until the harbors hold want rows or the timeout passes,
+// and fails if they do not, or hold more.
 //
 // Each poll is a plain count(), cheap even on millions of rows; once that
 // reaches want, a count() ... FINAL confirms that the rows are want distinct
 // readings and not redelivered copies. Visible is the time of the plain
 // count that the confirmation agreed with, so it is accurate to the poll
 // interval.
-func (c *Counter) WaitForRows(ctx context.Context, harbor string, want uint64, timeout, poll time.Duration) (Verified, error) {
+func (c *Counter) WaitForRows(ctx context.Context, harbors []string, want uint64, timeout, poll time.Duration) (Verified, error) {
+	harbor := harborNames(harbors)
 	v := Verified{Want: want}
 	deadline := time.Now().Add(timeout)
 	for {
 		seen := time.Now()
-		n, err := c.Count(ctx, harbor, false)
+		n, err := c.Count(ctx, harbors, false)
 		if err != nil {
 			return v, err
 		}
 		if n >= want {
-			if v.Rows, err = c.Count(ctx, harbor, true); err != nil {
+			if v.Rows, err = c.Count(ctx, harbors, true); err != nil {
 				return v, err
 			}
 			switch {
@@ -107,7 +112,7 @@ func (c *Counter) WaitForRows(ctx context.Context, harbor string, want uint64, t
 			v.Rows = n // the plain count, until a FINAL one is due
 		}
 		if time.Now().After(deadline) {
-			if v.Rows, err = c.Count(ctx, harbor, true); err != nil {
+			if v.Rows, err = c.Count(ctx, harbors, true); err != nil {
 				return v, err
 			}
 			return v, fmt.Errorf("harbor %s has %d rows in %s after waiting %s, want %d",
@@ -119,4 +124,12 @@ func (c *Counter) WaitForRows(ctx context.Context, harbor string, want uint64, t
 		case <-time.After(poll):
 		}
 	}
+}
+
+// harborNames names harbors in messages: the one, or the first and last.
+func harborNames(harbors []string) string {
+	if len(harbors) == 1 {
+		return harbors[0]
+	}
+	return fmt.Sprintf("%s to %s", harbors[0], harbors[len(harbors)-1])
 }

@@ -46,7 +46,7 @@ func TestFullStreamIsBacklogFull(t *testing.T) {
 		t.Fatalf("a message larger than the stream: %v, want ErrBacklogFull", publishError(err))
 	}
 
-	p := New(ctx, nc, js, cfg, 5*time.Second, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	p := New(ctx, nc, js, cfg, CoalesceConfig{}, 5*time.Second, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	readings := make([]schema.Reading, 1000)
 	for i := range readings {
 		readings[i] = schema.Reading{Time: int64(i), ShipID: "s", CargoID: "c", Value: float64(i)}

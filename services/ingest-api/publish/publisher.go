@@ -33,12 +33,16 @@ type Publisher struct {
 	duration prometheus.Histogram
 	inFlight prometheus.Gauge
 	backlog  *backlog
+	// coalescer, when not nil, combines the concurrent requests of a harbor
+	// that have no idempotency key into one message.
+	coalescer *coalescer
 }
 
 // New returns a Publisher on the connection; timeout bounds the wait for
-// acknowledgements. Its metrics are registered on reg. Until ctx ends it
-// watches the writers' backlog, refusing readings while it is full.
-func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg stream.Config, timeout time.Duration, reg prometheus.Registerer, log *slog.Logger) *Publisher {
+// acknowledgements, and coalesce says how it combines requests. Its metrics
+// are registered on reg. Until ctx ends it watches the writers' backlog,
+// refusing readings while it is full.
+func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg stream.Config, coalesce CoalesceConfig, timeout time.Duration, reg prometheus.Registerer, log *slog.Logger) *Publisher {
 	p := &Publisher{
 		nc: nc, js: js, cfg: cfg, timeout: timeout,
 		backlog: newBacklog(js, cfg),
@@ -53,12 +57,17 @@ func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg stream.
 		}),
 	}
 	reg.MustRegister(p.duration, p.inFlight)
+	if coalesce.Enabled {
+		p.coalescer = newCoalescer(coalesce, nc, js, cfg, timeout, reg)
+	}
 	go p.backlog.watch(ctx, log)
 	return p
 }
 
-// Publish implements api.Publisher; see idempotency.go for requests with an
-// Idempotency-Key.
+// Publish implements api.Publisher. Readings without an Idempotency-Key
+// that fit in a combined message go through the coalescer (when enabled);
+// the others make messages of their own (see idempotency.go for those with
+// a key).
 func (p *Publisher) Publish(ctx context.Context, harborID string, readings []schema.Reading, idem api.Idempotency) error {
 	if !p.nc.IsConnected() {
 		return ErrNotConnected
@@ -71,6 +80,15 @@ func (p *Publisher) Publish(ctx context.Context, harborID string, readings []sch
 	p.inFlight.Inc()
 	defer p.inFlight.Dec()
 	start := time.Now()
+	if p.coalescer != nil && idem.Key == "" {
+		if bound := schema.PayloadBound(readings); p.coalescer.takes(readings, bound) {
+			if err := p.coalescer.publish(ctx, harborID, readings, bound); err != nil {
+				return err
+			}
+			p.duration.Observe(time.Since(start).Seconds())
+			return nil
+		}
+	}
 
 	payloads := schema.EncodePayloads(readings, int(p.nc.MaxPayload())-headerRoom)
 	futures := make([]jetstream.PubAckFuture, len(payloads))

@@ -27,6 +27,8 @@ import (
 type Config struct {
 	API    api.Config
 	Stream stream.Config
+	// Coalesce are the settings of the group commit of concurrent requests.
+	Coalesce publish.CoalesceConfig
 	// ClickHouse is where the read API reads (when API.Read.Enabled).
 	ClickHouse reader.Config
 	// TenantsBucket holds the harbors and keys that harborctl manages.
@@ -46,14 +48,18 @@ type Config struct {
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
 }
 
+// Check refuses, before anything starts, settings that cannot work
+// together: the body budget, the validation limits (against what the table
+// holds, as of now) and the coalescer's.
+func (c Config) Check(now time.Time) error {
+	return errors.Join(c.API.Bodies.Check(c.API.MaxBodyBytes), c.API.Limits.Check(now), c.Coalesce.Check())
+}
+
 // Run serves the API until ctx ends, then lets in-flight requests finish
 // (each waits for its JetStream acknowledgement) and closes the connection.
 // listening, if not nil, is called with the address once it accepts requests.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr string)) error {
-	if err := cfg.API.Bodies.Check(cfg.API.MaxBodyBytes); err != nil {
-		return err
-	}
-	if err := cfg.API.Limits.Check(time.Now()); err != nil {
+	if err := cfg.Check(time.Now()); err != nil {
 		return err
 	}
 	var rd api.Reader
@@ -97,7 +103,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	pub := publish.New(ctx, nc, js, cfg.Stream, cfg.API.PublishTimeout, reg, log)
+	pub := publish.New(ctx, nc, js, cfg.Stream, cfg.Coalesce, cfg.API.PublishTimeout, reg, log)
 	writers, err := publish.WatchWriters(ctx, js, cfg.WriterStatus, log)
 	if err != nil {
 		return err
