@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
 	"github.com/harbor-ingest/harbor/services/writer/store"
 )
@@ -51,7 +52,7 @@ func TestChaos(t *testing.T) {
 	// store on a filesystem whose power can be cut. It syncs always: a power
 	// cut must lose nothing it acknowledged.
 	nats := startPowerNATS(t, true)
-	ch := devenv.TestClickHouse(t)
+	ch := devtest.ClickHouse(t)
 	environment := map[string]string{
 		"NATS_URL":        nats.url(),
 		"CLICKHOUSE_ADDR": ch.Addr,

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/services/writer/store"
 )
 
@@ -20,7 +20,7 @@ import (
 // and a second writer, started against the existing tables on the other
 // replica, adds its readings the same way.
 func TestClickHouseClusterStoresOnEveryReplica(t *testing.T) {
-	c := devenv.TestClickHouseCluster(t, 2)
+	c := devtest.ClickHouseCluster(t, 2)
 	for _, mode := range []string{store.InsertLocal, store.InsertDistributed} {
 		t.Run(mode, func(t *testing.T) {
 			p := startPipeline(t, options{noCH: true, environment: map[string]string{
@@ -56,7 +56,7 @@ func TestClickHouseClusterStoresOnEveryReplica(t *testing.T) {
 			}
 			// Replication is asynchronous: wait for both local tables.
 			fingerprints := map[string]tableFingerprint{}
-			waitUntil(t, "the rows on every replica", func() bool {
+			devtest.WaitFor(t, time.Minute, "the rows on every replica", func() bool {
 				complete := true
 				for i, v := range views {
 					tb := v.store.Table()
@@ -87,9 +87,9 @@ func TestClickHouseClusterStoresOnEveryReplica(t *testing.T) {
 func (p *pipeline) waitUntilWritten() {
 	p.t.Helper()
 	// A writer makes the consumer once it has made the tables.
-	waitUntil(p.t, "the writer's consumer", func() bool { return p.streamInfo().State.Consumers > 0 })
+	devtest.WaitFor(p.t, time.Minute, "the writer's consumer", func() bool { return p.streamInfo().State.Consumers > 0 })
 	consumer := p.consumer()
-	waitUntil(p.t, "the writer to store every message", func() bool {
+	devtest.WaitFor(p.t, time.Minute, "the writer to store every message", func() bool {
 		info, err := consumer.Info(context.Background())
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
 	})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
 	writer "github.com/harbor-ingest/harbor/services/writer/service"
 	"github.com/harbor-ingest/harbor/services/writer/store"
@@ -82,7 +83,7 @@ func startPipeline(t *testing.T, o options) *pipeline {
 		"HTTP_ADDR":      "127.0.0.1:0",
 	}
 	if !o.noCH {
-		p.ch = devenv.TestClickHouse(t)
+		p.ch = devtest.ClickHouse(t)
 		environment["CLICKHOUSE_ADDR"] = p.ch.Addr
 	}
 	for k, v := range o.environment {

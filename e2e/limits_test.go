@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
 	"github.com/harbor-ingest/harbor/services/writer/replay"
 	writer "github.com/harbor-ingest/harbor/services/writer/service"
@@ -364,5 +365,5 @@ func TestMaxAgeKeepsUnwrittenReadings(t *testing.T) {
 	p.startWriter()
 	p.checkStored(&accepted)
 	// Written, they may go now.
-	waitUntil(t, "the written readings to pass the max age and be trimmed", func() bool { return p.streamMessages() == 0 })
+	devtest.WaitFor(t, time.Minute, "the written readings to pass the max age and be trimmed", func() bool { return p.streamMessages() == 0 })
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -34,7 +35,7 @@ const memoryTarget = 150_000_000
 // answers (no two failures in a row), and the stream holds exactly the requests answered 200.
 func TestAPIMemoryUnderAttack(t *testing.T) {
 	raiseFileLimit(t, 4096)
-	ns := devenv.TestNATS(t)
+	ns := devtest.NATS(t)
 	ports, err := devenv.FreePorts(2)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/harbor-ingest/harbor/cmd/harborctl/ctl"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/pkg/tenant"
 	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
@@ -48,7 +49,7 @@ func startSecuredNATS(t *testing.T) *securedNATS {
 		s.passwords[r.User] = devenv.NewPassword()
 		users = append(users, devenv.NATSUser{Name: r.User, Password: s.passwords[r.User], Publish: r.Publish(), Subscribe: r.Subscribe()})
 	}
-	ns := devenv.TestNATS(t, devenv.WithUsers(users...))
+	ns := devtest.NATS(t, devenv.WithUsers(users...))
 	ns.SetLoggerV2(s.violations, false, false, false)
 	s.url = ns.ClientURL()
 	return s

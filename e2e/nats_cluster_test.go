@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -72,7 +73,7 @@ func startNATSCluster(t *testing.T, n int) []*server.Server {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	waitUntil(t, "the JetStream cluster to elect a leader", func() bool {
+	devtest.WaitFor(t, time.Minute, "the JetStream cluster to elect a leader", func() bool {
 		_, err := js.AccountInfo(context.Background())
 		return err == nil
 	})

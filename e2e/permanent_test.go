@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	writerpipeline "github.com/harbor-ingest/harbor/services/writer/pipeline"
 	"github.com/harbor-ingest/harbor/services/writer/replay"
@@ -41,7 +42,7 @@ func (p *pipeline) startWriterWithProbes() string {
 		listening("")
 		return writer.Run(ctx, cfg, testLog)
 	})
-	waitUntil(p.t, "the writer's probes", func() bool { return dialable(port) })
+	devtest.WaitFor(p.t, time.Minute, "the writer's probes", func() bool { return dialable(port) })
 	return "http://" + cfg.HTTPAddr
 }
 
@@ -139,7 +140,7 @@ func (p *pipeline) writersDone() {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	waitUntil(p.t, "the writers to acknowledge every message", func() bool {
+	devtest.WaitFor(p.t, time.Minute, "the writers to acknowledge every message", func() bool {
 		c, err := js.Consumer(context.Background(), p.ingest.Stream.Name, p.ingest.Stream.Consumer)
 		if err != nil {
 			return false
@@ -165,13 +166,13 @@ func TestChangedColumnBlocksUntilFixed(t *testing.T) {
 	writerURL := p.startWriterWithProbes()
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
 	stop := p.postLoad("ship", 3, 50, start)
-	waitUntil(t, "rows stored", func() bool { return p.count(false, "") > 0 })
+	devtest.WaitFor(t, time.Minute, "rows stored", func() bool { return p.count(false, "") > 0 })
 
 	table := p.store.Table().FullName()
 	p.exec("ALTER TABLE " + table + " MODIFY COLUMN value String")
 	const reason = "column value is String, want Float64"
 	for name, url := range map[string]string{"writer": writerURL, "API": p.url} {
-		waitUntil(t, "the "+name+"'s /readyz to give the reason", func() bool {
+		devtest.WaitFor(t, time.Minute, "the "+name+"'s /readyz to give the reason", func() bool {
 			status, body := get(t, url+"/readyz")
 			return status == http.StatusServiceUnavailable && strings.Contains(body, reason)
 		})
@@ -192,7 +193,7 @@ func TestChangedColumnBlocksUntilFixed(t *testing.T) {
 	accepted := stop()
 	p.requireStored(accepted)
 	for name, url := range map[string]string{"writer": writerURL, "API": p.url} {
-		waitUntil(t, "the "+name+"'s /readyz to be ready again", func() bool {
+		devtest.WaitFor(t, time.Minute, "the "+name+"'s /readyz to be ready again", func() bool {
 			status, _ := get(t, url+"/readyz")
 			return status == http.StatusOK
 		})
@@ -227,7 +228,7 @@ func TestDroppedTableIsCreatedAgain(t *testing.T) {
 	p := startPipeline(t, options{writers: 2, environment: permanentEnv})
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
 	stop := p.postLoad("during", 3, 50, start)
-	waitUntil(t, "rows stored", func() bool { return p.count(false, "") > 0 })
+	devtest.WaitFor(t, time.Minute, "rows stored", func() bool { return p.count(false, "") > 0 })
 	p.exec("DROP TABLE " + p.store.Table().FullName())
 	time.Sleep(time.Second) // load goes on
 	during := stop()

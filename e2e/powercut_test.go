@@ -16,6 +16,7 @@ import (
 
 	"github.com/harbor-ingest/harbor/e2e/internal/powerfs"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -93,7 +94,7 @@ func TestPowerCutWithoutSyncLosesReadings(t *testing.T) {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	waitUntil(t, "the writer to drain what survived", func() bool {
+	devtest.WaitFor(t, time.Minute, "the writer to drain what survived", func() bool {
 		cons, err := js.Consumer(context.Background(), p.ingest.Stream.Name, p.ingest.Stream.Consumer)
 		if err != nil {
 			return false // the writer has not made it yet
@@ -166,7 +167,7 @@ func (n *powerNATS) url() string { return "nats://127.0.0.1:" + strconv.Itoa(n.p
 func (n *powerNATS) start(t *testing.T) {
 	t.Helper()
 	n.cmd = startProcess(t, "nats-server", nil, "-c", n.conf)
-	waitUntil(t, "nats-server to listen", func() bool { return dialable(n.port) })
+	devtest.WaitFor(t, time.Minute, "nats-server to listen", func() bool { return dialable(n.port) })
 }
 
 // cut cuts the power: the server is SIGKILLed and its store keeps only

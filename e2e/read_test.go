@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -90,7 +91,7 @@ func TestReadAPI(t *testing.T) {
 	}
 	p.waitForRows(14, 30*time.Second)
 	consumer := p.consumer()
-	waitUntil(t, "the writer to store every copy", func() bool {
+	devtest.WaitFor(t, time.Minute, "the writer to store every copy", func() bool {
 		info, err := consumer.Info(context.Background())
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
 	})
@@ -196,7 +197,7 @@ func TestReadAPI(t *testing.T) {
 		p.harborctl("harbor", "create", harborA)
 		writeOnly, _ := p.createKey(harborA, "write")
 		readOnly, _ := p.createKey(harborA, "read")
-		waitUntil(t, "the managed keys", func() bool {
+		devtest.WaitFor(t, time.Minute, "the managed keys", func() bool {
 			status, _, _ := p.get(shipsA, readOnly)
 			return status == http.StatusOK
 		})
@@ -241,7 +242,7 @@ func TestReadAPI(t *testing.T) {
 		if err := p.ch.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "reads after ClickHouse's restart", func() bool {
+		devtest.WaitFor(t, time.Minute, "reads after ClickHouse's restart", func() bool {
 			status, _, _ := p.get(shipsA, keyA)
 			return status == http.StatusOK
 		})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -34,7 +35,7 @@ func TestKilledWriterMessagesGoToAnotherWriter(t *testing.T) {
 		}
 	}
 	cons := p.consumer()
-	waitUntil(t, "the first writer to hold every message", func() bool {
+	devtest.WaitFor(t, time.Minute, "the first writer to hold every message", func() bool {
 		info, err := cons.Info(context.Background())
 		return err == nil && info.NumAckPending == batches
 	})
@@ -74,15 +75,4 @@ func (p *pipeline) consumer() jetstream.Consumer {
 		p.t.Fatal(err)
 	}
 	return c
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second) // a loaded machine replicates slowly
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

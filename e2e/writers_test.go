@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 )
 
 // writerProcess is a writer running as its own process, with its metrics
@@ -33,7 +34,7 @@ func (p *pipeline) startWriterProcess() *writerProcess {
 	}
 	environment["HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(port)
 	w := &writerProcess{cmd: startProcess(p.t, "writer", environment), port: port}
-	waitUntil(p.t, "the writer's metrics listener", func() bool { return dialable(port) })
+	devtest.WaitFor(p.t, time.Minute, "the writer's metrics listener", func() bool { return dialable(port) })
 	return w
 }
 
@@ -91,7 +92,7 @@ func TestWritersShareTheWork(t *testing.T) {
 		})
 	}
 	const total = clients * batches * perBatch
-	waitUntil(t, "a quarter of the readings stored", func() bool { return p.count(true, "") >= total/4 })
+	devtest.WaitFor(t, time.Minute, "a quarter of the readings stored", func() bool { return p.count(true, "") >= total/4 })
 	shares := make([]int, len(writers))
 	for i, w := range writers {
 		shares[i] = w.rowsInserted(t)

@@ -89,17 +89,17 @@ func StartZooKeeper(ctx context.Context, dir string, port int) (*ZooKeeper, erro
 		return nil, err
 	}
 	zk := &ZooKeeper{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), proc: proc}
-	if err := proc.waitReady(ctx, zk.Addr, 60*time.Second, zk.serving); err != nil {
+	if err := proc.waitReady(ctx, zk.Addr, 60*time.Second, zk.Serving); err != nil {
 		zk.Stop()
 		return nil, err
 	}
 	return zk, nil
 }
 
-// serving asks the server, with ZooKeeper's four-letter command "srvr",
+// Serving asks the server, with ZooKeeper's four-letter command "srvr",
 // whether it serves clients. ("ruok" is answered before it does, and a
 // ClickHouse that cannot open its first session is left crippled.)
-func (zk *ZooKeeper) serving(ctx context.Context) error {
+func (zk *ZooKeeper) Serving(ctx context.Context) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", zk.Addr)
 	if err != nil {

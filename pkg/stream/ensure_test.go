@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -18,7 +18,7 @@ import (
 // JetStream on it and the default settings.
 func testJetStream(t *testing.T) (jetstream.JetStream, Config) {
 	t.Helper()
-	ns := devenv.TestNATS(t)
+	ns := devtest.NATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)

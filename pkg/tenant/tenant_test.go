@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 func openStore(t *testing.T) *Store {
 	t.Helper()
-	ns := devenv.TestNATS(t)
+	ns := devtest.NATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -75,11 +75,11 @@ func TestHarborsAndKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the new key to work", func() bool { _, ok := c.Authenticate(secret2); return ok })
+	devtest.WaitFor(t, 5*time.Second, "the new key to work", func() bool { _, ok := c.Authenticate(secret2); return ok })
 	if err := s.RevokeKey(ctx, key.Prefix()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the revoked key to fail", func() bool { _, ok := c.Authenticate(secret); return !ok })
+	devtest.WaitFor(t, 5*time.Second, "the revoked key to fail", func() bool { _, ok := c.Authenticate(secret); return !ok })
 
 	keys, err := s.Keys(ctx, "fleet-a")
 	if err != nil || len(keys) != 1 {
@@ -88,7 +88,7 @@ func TestHarborsAndKeys(t *testing.T) {
 	if err := s.DeleteHarbor(ctx, "fleet-a"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the harbor's keys to fail", func() bool { _, ok := c.Authenticate(secret2); return !ok })
+	devtest.WaitFor(t, 5*time.Second, "the harbor's keys to fail", func() bool { _, ok := c.Authenticate(secret2); return !ok })
 	if hs, err := s.Harbors(ctx); err != nil || len(hs) != 0 {
 		t.Fatalf("harbors after delete: %v %v", hs, err)
 	}
@@ -105,19 +105,8 @@ func TestHarborsAndKeys(t *testing.T) {
 	if err := s.DeleteHarbor(ctx, "fleet-a"); !errors.Is(err, ErrHarborNotFound) {
 		t.Fatalf("delete it again: %v", err)
 	}
-	eventually(t, "the cache to drop the harbor", func() bool { _, ok := c.Harbor("fleet-a"); return !ok })
+	devtest.WaitFor(t, 5*time.Second, "the cache to drop the harbor", func() bool { _, ok := c.Harbor("fleet-a"); return !ok })
 	if err := s.RevokeKey(ctx, "deadbeef"); !errors.Is(err, ErrKeyNotFound) {
 		t.Fatalf("revoke missing key: %v", err)
-	}
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

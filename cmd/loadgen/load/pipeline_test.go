@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
 	writer "github.com/harbor-ingest/harbor/services/writer/service"
 )
@@ -29,8 +29,8 @@ type testPipeline struct {
 
 func startPipeline(t testing.TB, harbors ...string) *testPipeline {
 	t.Helper()
-	ns := devenv.TestNATS(t)
-	ch := devenv.TestClickHouse(t) // fails, never skips, without ClickHouse
+	ns := devtest.NATS(t)
+	ch := devtest.ClickHouse(t) // fails, never skips, without ClickHouse
 	keys := ""
 	for i, h := range harbors {
 		if i > 0 {

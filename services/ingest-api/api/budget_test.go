@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -151,7 +152,7 @@ func TestGzipBodiesCountAsTheyGrow(t *testing.T) {
 		held <- rec.Code
 	}()
 	pw.Write([]byte("["))
-	waitFor(t, func() bool {
+	devtest.WaitFor(t, 10*time.Second, "the condition", func() bool {
 		rec := serve(e, "w", "fleet", bytes.NewReader(zipped.Bytes()), gz...)
 		return rec.Code == http.StatusTooManyRequests && rec.Header().Get("Retry-After") != ""
 	})
@@ -185,7 +186,7 @@ func TestWholeBudgetFull(t *testing.T) {
 		e.ServeHTTP(httptest.NewRecorder(), req)
 	}()
 	pw.Write([]byte("["))
-	waitFor(t, func() bool {
+	devtest.WaitFor(t, 10*time.Second, "the condition", func() bool {
 		req := httptest.NewRequest(http.MethodPost, "/api/v2/ingest/other/batch", strings.NewReader(strings.Repeat(" ", 200_000)+oneReadingBatch))
 		req.Header.Set("X-API-Key", "other")
 		rec := httptest.NewRecorder()
@@ -208,7 +209,7 @@ func TestHarborMaxInFlight(t *testing.T) {
 		done <- rec.Code
 	}()
 	pw.Write([]byte("["))
-	waitFor(t, func() bool {
+	devtest.WaitFor(t, 10*time.Second, "the condition", func() bool {
 		rec := serve(e, "w", "fleet", strings.NewReader(oneReadingBatch))
 		return rec.Code == http.StatusTooManyRequests && strings.Contains(rec.Body.String(), "HARBOR_MAX_IN_FLIGHT")
 	})
@@ -258,18 +259,6 @@ func TestPoolKeepsNoLargeBuffers(t *testing.T) {
 		if b := getBuffer(); cap(b) > poolBufferBytes {
 			t.Fatalf("the pool kept a buffer of %d bytes", cap(b))
 		}
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after 10s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/harbor-ingest/harbor/pkg/chconn"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/services/ingest-api/reader"
 	"github.com/harbor-ingest/harbor/services/writer/store"
@@ -102,7 +102,7 @@ type shipsPage struct {
 // end leave no query running, the concurrency bound answers 503, and the
 // memory and result limits answer clear errors at once.
 func TestReadBoundsOnAMillionShips(t *testing.T) {
-	ch := devenv.TestClickHouse(t)
+	ch := devtest.ClickHouse(t)
 	chCfg := chconn.Config{Addr: ch.Addr, Database: "harbor", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}
 	start := time.Now()
 	insertBigHarbor(t, chCfg)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/ingest-api/api"
@@ -22,7 +22,7 @@ import (
 // backlog watch or by the stream at STREAM_MAX_BYTES); the stream drops
 // nothing it acknowledged.
 func TestFullStreamIsBacklogFull(t *testing.T) {
-	ns := devenv.TestNATS(t)
+	ns := devtest.NATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)

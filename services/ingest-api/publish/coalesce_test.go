@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/ingest-api/api"
@@ -81,7 +81,7 @@ func streamReadings(t *testing.T, js jetstream.JetStream, cfg stream.Config) (ha
 func TestCoalescerCombinesConcurrentRequestsOfAHarbor(t *testing.T) {
 	const harbors, requests, maxReadings = 3, 60, 16
 	coalesce := CoalesceConfig{Enabled: true, Linger: 2 * time.Millisecond, MaxReadings: maxReadings, MaxBytes: 1 << 20}
-	p, js, cfg, reg := testPublisher(t, devenv.TestNATS(t), coalesce, 10*time.Second)
+	p, js, cfg, reg := testPublisher(t, devtest.NATS(t), coalesce, 10*time.Second)
 
 	// Every request of every harbor at once: 1 to 3 readings each.
 	want := map[string]string{} // ship -> harbor
@@ -144,7 +144,7 @@ func TestCoalescerCombinesConcurrentRequestsOfAHarbor(t *testing.T) {
 
 func TestCoalescerKeepsIdempotentAndLargeRequestsApart(t *testing.T) {
 	coalesce := CoalesceConfig{Enabled: true, Linger: time.Millisecond, MaxReadings: 4, MaxBytes: 1 << 20}
-	p, js, cfg, _ := testPublisher(t, devenv.TestNATS(t), coalesce, 10*time.Second)
+	p, js, cfg, _ := testPublisher(t, devtest.NATS(t), coalesce, 10*time.Second)
 	large := []schema.Reading{testReading(0, 0, 0), testReading(0, 0, 1), testReading(0, 0, 2), testReading(0, 0, 3), testReading(0, 0, 4)}
 	keyed := []schema.Reading{testReading(0, 1, 0)}
 	var wg sync.WaitGroup
@@ -173,7 +173,7 @@ func TestCoalescerKeepsIdempotentAndLargeRequestsApart(t *testing.T) {
 }
 
 func TestCoalescerFailsEveryWaitingRequestWhenNATSIsDown(t *testing.T) {
-	ns := devenv.TestNATS(t)
+	ns := devtest.NATS(t)
 	// A long linger keeps the requests waiting in the coalescer until NATS
 	// is gone.
 	coalesce := CoalesceConfig{Enabled: true, Linger: 300 * time.Millisecond, MaxReadings: 10000, MaxBytes: 1 << 20}

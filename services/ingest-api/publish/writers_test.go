@@ -9,14 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/writerstatus"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestWritersFollowsReports(t *testing.T) {
-	ns := devenv.TestNATS(t)
+	ns := devtest.NATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)

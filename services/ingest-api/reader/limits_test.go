@@ -10,6 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
@@ -20,7 +21,7 @@ var testLimits = Limits{QueryTimeout: time.Minute, MaxMemoryBytes: 1 << 30, MaxR
 // openTestReader starts a clickhouse-server and opens a Reader on it.
 func openTestReader(t *testing.T, lim Limits) (*Reader, *devenv.ClickHouse) {
 	t.Helper()
-	ch := devenv.TestClickHouse(t)
+	ch := devtest.ClickHouse(t)
 	return openReader(t, ch, lim), ch
 }
 
@@ -66,13 +67,13 @@ func TestCancelledQueryIsKilled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.query(ctx, endless, nil, func(driver.Rows) error { return nil }) }()
-	waitFor(t, 30*time.Second, "the query to run", func() bool { return len(runningReads(t, r)) == 1 })
+	devtest.WaitFor(t, 30*time.Second, "the query to run", func() bool { return len(runningReads(t, r)) == 1 })
 	cancel()
 	if err := <-done; !errors.Is(err, ErrUnavailable) {
 		t.Errorf("cancelled query: %v, want ErrUnavailable", err)
 	}
 	start := time.Now()
-	waitFor(t, 20*time.Second, "the cancelled query to end in ClickHouse", func() bool { return len(runningReads(t, r)) == 0 })
+	devtest.WaitFor(t, 20*time.Second, "the cancelled query to end in ClickHouse", func() bool { return len(runningReads(t, r)) == 0 })
 	t.Logf("the cancelled query was gone from system.processes %v after the cancel", time.Since(start).Round(time.Millisecond))
 }
 
@@ -147,17 +148,5 @@ func TestSlots(t *testing.T) {
 	cancel()
 	if err := s.acquire(cancelled, time.Minute); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("cancelled while waiting: %v, want ErrUnavailable", err)
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s after %v", what, timeout)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

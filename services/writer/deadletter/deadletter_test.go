@@ -10,14 +10,14 @@ import (
 	"testing"
 
 	"github.com/caarlos0/env/v11"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/writer/pipeline"
 	"github.com/nats-io/nats.go"
 )
 
 func TestListAndRepublish(t *testing.T) {
-	ns := devenv.TestNATS(t)
+	ns := devtest.NATS(t)
 	cfg, err := env.ParseAsWithOptions[stream.Config](env.Options{Environment: map[string]string{"NATS_URL": ns.ClientURL()}})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/nats-io/nats.go"
@@ -60,7 +60,7 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, environment map[string]string) *fixture {
-	ns := devenv.TestNATS(t)
+	ns := devtest.NATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -131,17 +131,6 @@ func (f *fixture) consumerInfo(t *testing.T) *jetstream.ConsumerInfo {
 	return info
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func readings(n int, ship string) []schema.Reading {
 	rs := make([]schema.Reading, n)
 	for i := range rs {
@@ -158,13 +147,13 @@ func TestWriterInsertsAndAcksAfterInsert(t *testing.T) {
 		f.publish(t, "h"+string(rune('0'+i)), schema.EncodePayloads(readings(100, "ship"), 1<<20)[0])
 	}
 	// While inserts fail nothing is acknowledged.
-	waitFor(t, "failed insert attempts", func() bool { _, tries := s.snapshot(); return tries >= 3 })
+	devtest.WaitFor(t, 20*time.Second, "failed insert attempts", func() bool { _, tries := s.snapshot(); return tries >= 3 })
 	if info := f.consumerInfo(t); info.NumAckPending != 5 || info.AckFloor.Stream != 0 {
 		t.Fatalf("while failing: ack pending %d, ack floor %d; want 5 and 0", info.NumAckPending, info.AckFloor.Stream)
 	}
 	s.setFailing(false)
-	waitFor(t, "all rows inserted", func() bool { rows, _ := s.snapshot(); return rows == 500 })
-	waitFor(t, "all messages acknowledged", func() bool {
+	devtest.WaitFor(t, 20*time.Second, "all rows inserted", func() bool { rows, _ := s.snapshot(); return rows == 500 })
+	devtest.WaitFor(t, 20*time.Second, "all messages acknowledged", func() bool {
 		info := f.consumerInfo(t)
 		return info.NumAckPending == 0 && info.AckFloor.Stream == 5
 	})
@@ -178,7 +167,7 @@ func TestWriterFlushesOnShutdown(t *testing.T) {
 	s := &sink{}
 	stop := f.run(t, s)
 	f.publish(t, "h", schema.EncodePayloads(readings(10, "ship"), 1<<20)[0])
-	waitFor(t, "the message to be held", func() bool { return f.consumerInfo(t).NumAckPending == 1 })
+	devtest.WaitFor(t, 20*time.Second, "the message to be held", func() bool { return f.consumerInfo(t).NumAckPending == 1 })
 	if rows, _ := s.snapshot(); rows != 0 {
 		t.Fatalf("%d rows inserted before the batch was due", rows)
 	}
@@ -200,7 +189,7 @@ func TestWriterDeadLettersUndecodableMessages(t *testing.T) {
 	f.publish(t, "h", []byte{schema.PayloadV1, 0, 200, 'x'}) // corrupt
 	f.publish(t, "h", schema.EncodePayloads(readings(3, "ship"), 1<<20)[0])
 
-	waitFor(t, "the good message inserted", func() bool { rows, _ := s.snapshot(); return rows == 3 })
+	devtest.WaitFor(t, 20*time.Second, "the good message inserted", func() bool { rows, _ := s.snapshot(); return rows == 3 })
 	dead, err := f.js.Stream(context.Background(), f.streamCfg.DeadLetterName())
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +202,7 @@ func TestWriterDeadLettersUndecodableMessages(t *testing.T) {
 		msg.Header.Get(HeaderSubject) != f.streamCfg.Subject("h") || msg.Header.Get(HeaderStreamSequence) != "1" {
 		t.Fatalf("dead letter %s with headers %v", msg.Subject, msg.Header)
 	}
-	waitFor(t, "both messages done", func() bool {
+	devtest.WaitFor(t, 20*time.Second, "both messages done", func() bool {
 		info := f.consumerInfo(t)
 		return info.NumAckPending == 0 && info.AckFloor.Stream == 2
 	})
@@ -246,7 +235,7 @@ func TestSlowClickHouseIsBackpressuredByMaxAckPending(t *testing.T) {
 		f.publish(t, "h", schema.EncodePayloads(readings(rows, "ship-"+string(rune('a'+i%26))), 1<<20)[0])
 	}
 	maxAckPending := 0
-	waitFor(t, "every row inserted", func() bool {
+	devtest.WaitFor(t, 20*time.Second, "every row inserted", func() bool {
 		info := f.consumerInfo(t)
 		maxAckPending = max(maxAckPending, info.NumAckPending)
 		n, _ := s.snapshot()

@@ -7,7 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
@@ -57,7 +59,7 @@ func TestWriterDeadLettersOnlyRefusedRows(t *testing.T) {
 	f.publish(t, "h", whole)                                              // all refused
 	f.run(t, s)
 
-	waitFor(t, "every message acknowledged", func() bool {
+	devtest.WaitFor(t, 20*time.Second, "every message acknowledged", func() bool {
 		info := f.consumerInfo(t)
 		return info.NumAckPending == 0 && info.AckFloor.Stream == 3
 	})
@@ -112,19 +114,19 @@ func TestWriterBlockedWhileTableRefusesEveryInsert(t *testing.T) {
 	for i := range 4 {
 		f.publish(t, "h", schema.EncodePayloads(readings(10, fmt.Sprint("ship-", i)), 1<<20)[0])
 	}
-	waitFor(t, "the writer to say it is blocked", func() bool { return errors.Is(w.Blocked(), ErrCannotWrite) })
+	devtest.WaitFor(t, 20*time.Second, "the writer to say it is blocked", func() bool { return errors.Is(w.Blocked(), ErrCannotWrite) })
 	if !strings.Contains(w.Blocked().Error(), "column value is String, want Float64") {
 		t.Fatalf("blocked for %v", w.Blocked())
 	}
 	// Several AckWaits pass: nothing is acknowledged, nothing redelivered.
-	waitFor(t, "tries over two seconds", func() bool { _, tries := s.snapshot(); return tries >= 40 })
+	devtest.WaitFor(t, 20*time.Second, "tries over two seconds", func() bool { _, tries := s.snapshot(); return tries >= 40 })
 	info := f.consumerInfo(t)
 	if info.AckFloor.Stream != 0 || info.NumRedelivered != 0 || info.NumAckPending != 4 {
 		t.Fatalf("while blocked: ack floor %d, redelivered %d, ack pending %d; want 0, 0, 4", info.AckFloor.Stream, info.NumRedelivered, info.NumAckPending)
 	}
 	s.setCannotWrite(false)
-	waitFor(t, "every row stored", func() bool { rows, _ := s.snapshot(); return rows == 40 })
-	waitFor(t, "every message acknowledged", func() bool { return f.consumerInfo(t).AckFloor.Stream == 4 })
+	devtest.WaitFor(t, 20*time.Second, "every row stored", func() bool { rows, _ := s.snapshot(); return rows == 40 })
+	devtest.WaitFor(t, 20*time.Second, "every message acknowledged", func() bool { return f.consumerInfo(t).AckFloor.Stream == 4 })
 	if err := w.Blocked(); err != nil {
 		t.Fatalf("still blocked after inserts work again: %v", err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/harbor-ingest/harbor/pkg/chconn"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
@@ -44,7 +44,7 @@ func TestClusterSettings(t *testing.T) {
 // the rows are in the tables of the server the store talks to when Insert
 // returns, and replication brings them to the other replica.
 func TestStoreOnCluster(t *testing.T) {
-	c := devenv.TestClickHouseCluster(t, 2)
+	c := devtest.ClickHouseCluster(t, 2)
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cols := sampleColumns()
@@ -87,7 +87,7 @@ func TestStoreOnCluster(t *testing.T) {
 // their shards. (With one shard on the server itself, as in
 // TestStoreOnCluster, the rows are written locally either way.)
 func TestDistributedInsertIsSynchronous(t *testing.T) {
-	ch := devenv.TestClickHouse(t)
+	ch := devtest.ClickHouse(t)
 	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{ch.Addr}})
 	if err != nil {
 		t.Fatal(err)

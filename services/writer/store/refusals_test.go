@@ -11,6 +11,7 @@ import (
 
 	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/services/writer/pipeline"
 )
 
@@ -44,7 +45,7 @@ func (s *Store) count(t *testing.T) uint64 {
 // TestStoreCreatesMissingTableAgain drops the table, then the database:
 // the next insert creates them again and stores its rows.
 func TestStoreCreatesMissingTableAgain(t *testing.T) {
-	st := openTestStore(t, devenv.TestClickHouse(t))
+	st := openTestStore(t, devtest.ClickHouse(t))
 	ctx := context.Background()
 	for i, drop := range []string{"DROP TABLE " + st.table.FullName(), "DROP DATABASE `harbor_test`"} {
 		st.mustExec(t, drop)
@@ -61,7 +62,7 @@ func TestStoreCreatesMissingTableAgain(t *testing.T) {
 // with ErrCannotWrite saying what differs, and work again once the column
 // is changed back.
 func TestStoreSaysHowTheTableDiffers(t *testing.T) {
-	st := openTestStore(t, devenv.TestClickHouse(t))
+	st := openTestStore(t, devtest.ClickHouse(t))
 	ctx := context.Background()
 	st.mustExec(t, "ALTER TABLE "+st.table.FullName()+" MODIFY COLUMN value String")
 	err := st.Insert(ctx, sampleColumns())
@@ -79,7 +80,7 @@ func TestStoreSaysHowTheTableDiffers(t *testing.T) {
 // value 2 (Debian's 18.16 has no CHECK constraints): a batch with it fails
 // with ErrRowsRefused and the server's message, one without it is stored.
 func TestStoreTellsRefusedRows(t *testing.T) {
-	st := openTestStore(t, devenv.TestClickHouse(t))
+	st := openTestStore(t, devtest.ClickHouse(t))
 	ctx := context.Background()
 	st.mustExec(t, "ALTER TABLE "+st.table.FullName()+" ADD COLUMN refuse_two UInt8 MATERIALIZED throwIf(value = 2)")
 	cols := sampleColumns() // values 1, 2, 3
@@ -96,7 +97,7 @@ func TestStoreTellsRefusedRows(t *testing.T) {
 // TestStoreOutageIsTransient: with ClickHouse down an insert fails with an
 // error that is worth retrying.
 func TestStoreOutageIsTransient(t *testing.T) {
-	ch := devenv.TestClickHouse(t)
+	ch := devtest.ClickHouse(t)
 	st := openTestStore(t, ch)
 	ch.Stop()
 	err := st.Insert(context.Background(), sampleColumns())

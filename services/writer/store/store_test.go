@@ -8,12 +8,12 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/chconn"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
 func TestStoreCreatesTableInsertsAndReopens(t *testing.T) {
-	ch := devenv.TestClickHouse(t)
+	ch := devtest.ClickHouse(t)
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := Config{Config: chconn.Config{Addr: ch.Addr, Database: "harbor_test", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}}

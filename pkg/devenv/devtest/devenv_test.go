@@ -1,4 +1,4 @@
-package devenv
+package devtest
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 )
 
 func TestClickHouseStartsStopsAndRestartsWithItsData(t *testing.T) {
-	ch := TestClickHouse(t)
+	ch := ClickHouse(t)
 	ctx := context.Background()
 	exec := func(q string) {
 		t.Helper()

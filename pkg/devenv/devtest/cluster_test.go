@@ -1,4 +1,4 @@
-package devenv
+package devtest
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 )
 
 func TestZooKeeperStartsAndStops(t *testing.T) {
-	zk := TestZooKeeper(t)
+	zk := ZooKeeper(t)
 	ctx := context.Background()
-	if err := zk.serving(ctx); err != nil {
+	if err := zk.Serving(ctx); err != nil {
 		t.Fatal(err)
 	}
 	zk.Stop()
-	if err := zk.serving(ctx); err == nil {
+	if err := zk.Serving(ctx); err == nil {
 		t.Fatal("ZooKeeper still answers after Stop")
 	}
 }
@@ -25,7 +25,7 @@ func TestZooKeeperStartsAndStops(t *testing.T) {
 // CLUSTER on one replica creates the table on both, and a row inserted into
 // one replica reaches the other.
 func TestClickHouseClusterReplicates(t *testing.T) {
-	c := TestClickHouseCluster(t, 2)
+	c := ClickHouseCluster(t, 2)
 	ctx := context.Background()
 	conns := make([]driver.Conn, len(c.Replicas))
 	for i, ch := range c.Replicas {

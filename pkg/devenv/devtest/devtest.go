@@ -1,0 +1,95 @@
+// Package devtest starts the real servers of package devenv for tests, on
+// free ports with temporary directories, and stops them when the test
+// ends; a server that cannot start fails the test, never skips it. It is
+// apart from devenv so that what `make run` links holds no test code.
+package devtest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// NATS starts an embedded NATS server for a test, on a free port with a
+// temporary store, and shuts it down when the test ends. Like
+// devenv.StartNATS, it
+// syncs each message to disk before acknowledging it unless options say
+// otherwise.
+func NATS(t testing.TB, options ...devenv.NATSOption) *server.Server {
+	t.Helper()
+	port, err := devenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := devenv.StartNATS(t.TempDir(), port, options...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns
+}
+
+// ClickHouse starts a clickhouse-server for a test, on a free port with a
+// temporary data directory, and stops it when the test ends. A machine
+// without ClickHouse fails the test: it never skips, so a missing server
+// cannot pass for a green run.
+func ClickHouse(t testing.TB) *devenv.ClickHouse {
+	t.Helper()
+	return startForTest(t, "ClickHouse", devenv.StartClickHouse)
+}
+
+// ZooKeeper starts a standalone ZooKeeper server for a test, on a free
+// port with a temporary data directory, and stops it when the test ends. A
+// machine without ZooKeeper fails the test; it never skips.
+func ZooKeeper(t testing.TB) *devenv.ZooKeeper {
+	t.Helper()
+	return startForTest(t, "ZooKeeper", devenv.StartZooKeeper)
+}
+
+// startForTest starts a server on a free port with a temporary directory
+// and stops it when the test ends; a server that cannot start fails the
+// test.
+func startForTest[S interface{ Stop() }](t testing.TB, what string, start func(ctx context.Context, dir string, port int) (S, error)) S {
+	t.Helper()
+	port, err := devenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := start(context.Background(), t.TempDir(), port)
+	if err != nil {
+		t.Fatalf("start %s: %v", what, err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// ClickHouseCluster starts a ClickHouse cluster named "harbor" for a
+// test: ZooKeeper and the given number of clickhouse-server replicas of one
+// shard, on free ports with temporary directories, and stops them when the
+// test ends. A machine without ClickHouse or ZooKeeper fails the test; it
+// never skips.
+func ClickHouseCluster(t testing.TB, replicas int) *devenv.ClickHouseCluster {
+	t.Helper()
+	c, err := devenv.StartClickHouseCluster(context.Background(), t.TempDir(), "harbor", replicas)
+	if err != nil {
+		t.Fatalf("start ClickHouse cluster: %v", err)
+	}
+	t.Cleanup(c.Stop)
+	return c
+}
+
+// WaitFor polls cond until it holds, and fails the test if it does not
+// within timeout; what says what was awaited.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
