@@ -45,7 +45,7 @@ func harborRoles(t *testing.T) []stream.Role {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return stream.Roles(cfg.Stream, stream.Buckets{Tenants: cfg.TenantsBucket, Replicas: cfg.ReplicasBucket, Writers: cfg.WriterStatus.Bucket})
+	return stream.Roles(cfg.Stream, stream.Buckets{Tenants: cfg.Tenants.Bucket, Replicas: cfg.ReplicasBucket, Writers: cfg.WriterStatus.Bucket})
 }
 
 // passwordVariable is the environment variable of the NATS server, and the

@@ -42,7 +42,7 @@ func startSecuredNATS(t *testing.T) *securedNATS {
 		passwords:  map[string]string{},
 		violations: &violationLog{},
 		streamCfg:  ingestCfg.Stream,
-		buckets:    stream.Buckets{Tenants: ingestCfg.TenantsBucket, Replicas: ingestCfg.ReplicasBucket, Writers: ingestCfg.WriterStatus.Bucket},
+		buckets:    stream.Buckets{Tenants: ingestCfg.Tenants.Bucket, Replicas: ingestCfg.ReplicasBucket, Writers: ingestCfg.WriterStatus.Bucket},
 	}
 	var users []devenv.NATSUser
 	for _, r := range stream.Roles(s.streamCfg, s.buckets) {

@@ -17,7 +17,7 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
-	writerpipeline "github.com/harbor-ingest/harbor/services/writer/pipeline"
+	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/writer/replay"
 	writer "github.com/harbor-ingest/harbor/services/writer/service"
 	"github.com/nats-io/nats.go"
@@ -315,7 +315,7 @@ func TestRefusedReadingsAreDeadLettered(t *testing.T) {
 			t.Fatalf("dead letter %d holds %+v (%v), want the one reading of value 13", seq, rs, err)
 		}
 		ships[rs[0].ShipID] = true
-		if reason := msg.Header.Get(writerpipeline.HeaderReason); !strings.Contains(reason, "throwIf") || msg.Header.Get(writerpipeline.HeaderSubject) != p.ingest.Stream.Subject(harborA) {
+		if reason := msg.Header.Get(stream.DeadReasonHeader); !strings.Contains(reason, "throwIf") || msg.Header.Get(stream.DeadSubjectHeader) != p.ingest.Stream.Subject(harborA) {
 			t.Fatalf("dead letter %d: headers %v", seq, msg.Header)
 		}
 	}

@@ -25,15 +25,16 @@ type FieldError struct {
 	Type string   `json:"type"`
 }
 
-// The Type values of FieldError.
+// The Type values of FieldError: what kind of problem a field has. They
+// are strings of the error bodies' JSON, not Go errors.
 const (
-	ErrTypeMissing   = "missing"
-	ErrTypeType      = "type_error"
-	ErrTypeTime      = "time_format"
-	ErrTypeTimeRange = "time_range"
-	ErrTypeLength    = "length"
-	ErrTypeChars     = "characters"
-	ErrTypeFinite    = "not_finite"
+	TypeMissing    = "missing"
+	TypeMismatch   = "type_error"
+	TypeTimeFormat = "time_format"
+	TypeTimeRange  = "time_range"
+	TypeLength     = "length"
+	TypeCharacters = "characters"
+	TypeNotFinite  = "not_finite"
 )
 
 // InvalidError reports the readings of a body that failed validation. A batch

@@ -152,20 +152,20 @@ func (v *Validator) time(index int, f Field) int64 {
 	case String:
 		var ok bool
 		if ms, ok = ParseTimeMillis(f.Text); !ok {
-			v.Fail(index, "time", ErrTypeTime, "time must be RFC 3339 / ISO 8601 with a date, a time and a zone (Z or ±hh:mm), e.g. 2024-05-01T12:00:00.250Z")
+			v.Fail(index, "time", TypeTimeFormat, "time must be RFC 3339 / ISO 8601 with a date, a time and a zone (Z or ±hh:mm), e.g. 2024-05-01T12:00:00.250Z")
 			return 0
 		}
 	default:
-		v.Fail(index, "time", ErrTypeType, "time must be a string in RFC 3339 / ISO 8601 format, e.g. 2024-05-01T12:00:00.250Z")
+		v.Fail(index, "time", TypeMismatch, "time must be a string in RFC 3339 / ISO 8601 format, e.g. 2024-05-01T12:00:00.250Z")
 		return 0
 	}
 	switch {
 	case ms > v.latest && v.latest == MaxTableTime:
-		v.Fail(index, "time", ErrTypeTimeRange, "time is after "+formatMillis(MaxTableTime)+", the latest time the table holds")
+		v.Fail(index, "time", TypeTimeRange, "time is after "+formatMillis(MaxTableTime)+", the latest time the table holds")
 	case ms > v.latest:
-		v.Fail(index, "time", ErrTypeTimeRange, "time is more than "+v.lim.MaxFuture.String()+" in the future")
+		v.Fail(index, "time", TypeTimeRange, "time is more than "+v.lim.MaxFuture.String()+" in the future")
 	case ms < v.earliest:
-		v.Fail(index, "time", ErrTypeTimeRange, "time is more than "+v.lim.MaxPast.String()+" in the past (or before 1970)")
+		v.Fail(index, "time", TypeTimeRange, "time is more than "+v.lim.MaxPast.String()+" in the past (or before 1970)")
 	}
 	return ms
 }
@@ -173,11 +173,11 @@ func (v *Validator) time(index int, f Field) int64 {
 func (v *Validator) id(index int, name string, f Field) string {
 	switch f.Kind {
 	case Absent, Null:
-		v.Fail(index, name, ErrTypeMissing, name+" is required")
+		v.Fail(index, name, TypeMissing, name+" is required")
 		return ""
 	case String:
 	default:
-		v.Fail(index, name, ErrTypeType, name+" must be a string")
+		v.Fail(index, name, TypeMismatch, name+" must be a string")
 		return ""
 	}
 	if s, ok := v.ids[string(f.Text)]; ok { // seen before: valid, and no allocation
@@ -214,11 +214,11 @@ func checkID(b []byte, maxLen int) (msg, typ string) {
 		// U+FFFD is also what a lone surrogate escape (\ud800) decodes to:
 		// the id the client meant is lost, so it is refused, not stored.
 		if !unicode.IsPrint(r) || r == utf8.RuneError {
-			return " must be printable text without control characters or U+FFFD", ErrTypeChars
+			return " must be printable text without control characters or U+FFFD", TypeCharacters
 		}
 	}
 	if n == 0 || n > maxLen {
-		return fmt.Sprintf(" must have 1 to %d characters", maxLen), ErrTypeLength
+		return fmt.Sprintf(" must have 1 to %d characters", maxLen), TypeLength
 	}
 	return "", ""
 }
@@ -248,7 +248,7 @@ func lastOf(flat []FlatField, i int, last map[string]int) bool {
 func (v *Validator) value(index int, name string, f Field) float64 {
 	switch {
 	case f.Kind == Absent:
-		v.Fail(index, name, ErrTypeMissing, name+" is required")
+		v.Fail(index, name, TypeMissing, name+" is required")
 		return 0
 	case f.Kind == Bool:
 		if f.Text[0] == 't' {
@@ -257,12 +257,12 @@ func (v *Validator) value(index int, name string, f Field) float64 {
 		return 0
 	case f.Kind == Number, f.Kind == String && IsNumber(f.Text):
 	default:
-		v.Fail(index, name, ErrTypeType, name+" must be a number, a string holding a number, or true/false (not other text, null, an object or an array)")
+		v.Fail(index, name, TypeMismatch, name+" must be a number, a string holding a number, or true/false (not other text, null, an object or an array)")
 		return 0
 	}
 	x, err := strconv.ParseFloat(string(f.Text), 64)
 	if err != nil || math.IsInf(x, 0) {
-		v.Fail(index, name, ErrTypeFinite, name+" must be a finite number within the range of a 64-bit float")
+		v.Fail(index, name, TypeNotFinite, name+" must be a finite number within the range of a 64-bit float")
 		return 0
 	}
 	return x

@@ -73,6 +73,14 @@ func (c Config) HarborID(subject string) (string, bool) {
 	return strings.CutPrefix(subject, c.SubjectPrefix+".")
 }
 
+// Headers of a message in the dead-letter stream: why it is there, and
+// where it came from (what `writer dead-letter republish` puts it back on).
+const (
+	DeadReasonHeader   = "Harbor-Dead-Reason"
+	DeadSubjectHeader  = "Harbor-Original-Subject"
+	DeadSequenceHeader = "Harbor-Original-Sequence"
+)
+
 // DeadLetterName is the stream that keeps messages a writer could not decode.
 func (c Config) DeadLetterName() string { return c.Name + "_DEAD_LETTER" }
 

@@ -12,8 +12,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// DefaultBucket is the key-value bucket of harbors and keys.
-const DefaultBucket = "harbor_tenants"
+// Config names the key-value bucket of harbors and keys, the same for every
+// command that reads or manages them.
+type Config struct {
+	Bucket string `env:"TENANTS_BUCKET" envDefault:"harbor_tenants"`
+}
 
 // Errors of the store.
 var (

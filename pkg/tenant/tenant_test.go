@@ -21,7 +21,7 @@ func openStore(t *testing.T) *Store {
 	}
 	t.Cleanup(nc.Close)
 	js, _ := jetstream.New(nc)
-	s, err := Open(context.Background(), js, DefaultBucket, 1)
+	s, err := Open(context.Background(), js, "harbor_tenants_test", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

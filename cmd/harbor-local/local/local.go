@@ -103,7 +103,7 @@ func demoKey(ctx context.Context, cfg Config, log *slog.Logger) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	store, err := tenant.Open(ctx, js, cfg.Ingest.TenantsBucket, cfg.Ingest.Stream.Replicas)
+	store, err := tenant.Open(ctx, js, cfg.Ingest.Tenants.Bucket, cfg.Ingest.Stream.Replicas)
 	if err != nil {
 		return "", err
 	}

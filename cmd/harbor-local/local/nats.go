@@ -21,7 +21,7 @@ func startNATS(cfg *Config) (*server.Server, error) {
 	}
 	passwords := map[string]string{}
 	if cfg.RunServices {
-		roles := stream.Roles(cfg.Ingest.Stream, stream.Buckets{Tenants: cfg.Ingest.TenantsBucket, Replicas: cfg.Ingest.ReplicasBucket, Writers: cfg.Ingest.WriterStatus.Bucket})
+		roles := stream.Roles(cfg.Ingest.Stream, stream.Buckets{Tenants: cfg.Ingest.Tenants.Bucket, Replicas: cfg.Ingest.ReplicasBucket, Writers: cfg.Ingest.WriterStatus.Bucket})
 		var users []devenv.NATSUser
 		for _, r := range roles {
 			passwords[r.User] = devenv.NewPassword()

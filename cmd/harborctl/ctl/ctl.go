@@ -18,8 +18,8 @@ import (
 
 // Config holds harborctl's settings.
 type Config struct {
-	Stream        stream.Config
-	TenantsBucket string `env:"TENANTS_BUCKET" envDefault:"harbor_tenants"`
+	Stream  stream.Config
+	Tenants tenant.Config
 }
 
 // Usage is harborctl's help.
@@ -60,7 +60,7 @@ func Run(ctx context.Context, cfg Config, args []string, out io.Writer, log *slo
 	if err != nil {
 		return err
 	}
-	store, err := tenant.Open(ctx, js, cfg.TenantsBucket, cfg.Stream.Replicas)
+	store, err := tenant.Open(ctx, js, cfg.Tenants.Bucket, cfg.Stream.Replicas)
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,7 @@ func DecodeBatch(body []byte, now time.Time, opt schema.Options) (schema.Decoded
 				if err := s.value(nil, 0); err != nil {
 					return schema.Decoded{}, err
 				}
-				v.Fail(i, "", schema.ErrTypeType, "each reading must be a JSON object")
+				v.Fail(i, "", schema.TypeMismatch, "each reading must be a JSON object")
 			}
 			if c := s.peek(); c == ']' {
 				s.i++

@@ -65,11 +65,11 @@ func (rd *reads) timeRange(c echo.Context, now time.Time) (from, to time.Time, p
 	}
 	switch {
 	case from.Before(earliestReadTime) || !to.Before(latestReadTime):
-		problems = fieldProblem("from", schema.ErrTypeTimeRange, "from and to must lie between 1970-01-01 and 2100-01-01")
+		problems = fieldProblem("from", schema.TypeTimeRange, "from and to must lie between 1970-01-01 and 2100-01-01")
 	case !to.After(from):
-		problems = fieldProblem("to", schema.ErrTypeTimeRange, "to must be after from")
+		problems = fieldProblem("to", schema.TypeTimeRange, "to must be after from")
 	case to.Sub(from) > rd.cfg.Read.MaxRange:
-		problems = fieldProblem("to", schema.ErrTypeTimeRange, fmt.Sprintf("from and to are more than %s apart (READ_MAX_RANGE): ask for a shorter range", rd.cfg.Read.MaxRange))
+		problems = fieldProblem("to", schema.TypeTimeRange, fmt.Sprintf("from and to are more than %s apart (READ_MAX_RANGE): ask for a shorter range", rd.cfg.Read.MaxRange))
 	}
 	return from, to, problems
 }
@@ -83,7 +83,7 @@ func timeParam(c echo.Context, name string, def time.Time) (time.Time, []schema.
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return def, fieldProblem(name, schema.ErrTypeTime, name+" must be RFC 3339 with a zone, e.g. 2026-11-25T12:00:00.250Z (in a URL, write + as %2B)")
+		return def, fieldProblem(name, schema.TypeTimeFormat, name+" must be RFC 3339 with a zone, e.g. 2026-11-25T12:00:00.250Z (in a URL, write + as %2B)")
 	}
 	return t, nil
 }

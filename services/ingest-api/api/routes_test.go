@@ -180,7 +180,7 @@ func TestPartialPolicyStoresTheValidReadings(t *testing.T) {
 	if answer.Count != 2 || len(stored) != 2 || stored[0].Value != 21.5 || stored[1].Value != 1 {
 		t.Fatalf("partial policy stored %+v, answered %+v", stored, answer)
 	}
-	if len(answer.Skipped) != 1 || strings.Join(answer.Skipped[0].Loc, ".") != "[1].value" || answer.Skipped[0].Type != schema.ErrTypeType {
+	if len(answer.Skipped) != 1 || strings.Join(answer.Skipped[0].Loc, ".") != "[1].value" || answer.Skipped[0].Type != schema.TypeMismatch {
 		t.Fatalf("skipped %+v", answer.Skipped)
 	}
 }

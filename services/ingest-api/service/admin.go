@@ -42,7 +42,7 @@ func openAdminStore(ctx context.Context, cfg Config, tenants *tenant.Store, log 
 		nc.Close()
 		return nil, nil, err
 	}
-	store, err := tenant.Open(ctx, js, cfg.TenantsBucket, sc.Replicas)
+	store, err := tenant.Open(ctx, js, cfg.Tenants.Bucket, sc.Replicas)
 	if err != nil {
 		nc.Close()
 		return nil, nil, err

@@ -31,8 +31,8 @@ type Config struct {
 	Coalesce publish.CoalesceConfig
 	// ClickHouse is where the read API reads (when API.Read.Enabled).
 	ClickHouse reader.Config
-	// TenantsBucket holds the harbors and keys that harborctl manages.
-	TenantsBucket string `env:"TENANTS_BUCKET" envDefault:"harbor_tenants"`
+	// Tenants holds the harbors and keys that harborctl manages.
+	Tenants tenant.Config
 	// AdminNATS are the NATS credentials of the admin API (on when
 	// API.AdminToken is set), which manages the tenants bucket that the
 	// API's own user may only read.
@@ -80,7 +80,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 		return err
 	}
 	defer nc.Close()
-	tenants, err := tenant.Attach(ctx, js, cfg.TenantsBucket, cfg.Stream.Replicas)
+	tenants, err := tenant.Attach(ctx, js, cfg.Tenants.Bucket, cfg.Stream.Replicas)
 	if err != nil {
 		return err
 	}

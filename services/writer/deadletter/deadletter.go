@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/stream"
-	"github.com/harbor-ingest/harbor/services/writer/pipeline"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -46,9 +45,9 @@ func List(ctx context.Context, js jetstream.JetStream, cfg stream.Config, limit 
 		entries = append(entries, Entry{
 			Sequence:    seq,
 			Time:        msg.Time,
-			Subject:     msg.Header.Get(pipeline.HeaderSubject),
-			OriginalSeq: msg.Header.Get(pipeline.HeaderStreamSequence),
-			Reason:      msg.Header.Get(pipeline.HeaderReason),
+			Subject:     msg.Header.Get(stream.DeadSubjectHeader),
+			OriginalSeq: msg.Header.Get(stream.DeadSequenceHeader),
+			Reason:      msg.Header.Get(stream.DeadReasonHeader),
 			Bytes:       len(msg.Data),
 		})
 	}
@@ -66,7 +65,7 @@ func Republish(ctx context.Context, js jetstream.JetStream, cfg stream.Config, s
 	if err != nil {
 		return fmt.Errorf("read dead letter %d: %w", seq, err)
 	}
-	subject := msg.Header.Get(pipeline.HeaderSubject)
+	subject := msg.Header.Get(stream.DeadSubjectHeader)
 	if _, ok := cfg.HarborID(subject); !ok {
 		return fmt.Errorf("dead letter %d has no readings subject (%q) to go back to", seq, subject)
 	}

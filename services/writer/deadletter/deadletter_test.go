@@ -12,7 +12,6 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/stream"
-	"github.com/harbor-ingest/harbor/services/writer/pipeline"
 	"github.com/nats-io/nats.go"
 )
 
@@ -30,9 +29,9 @@ func TestListAndRepublish(t *testing.T) {
 	}
 	defer nc.Close()
 	dead := &nats.Msg{Subject: cfg.DeadLetterSubject("fleet"), Data: []byte{9, 9}, Header: nats.Header{
-		pipeline.HeaderReason:         []string{"bad payload: unknown format version 9"},
-		pipeline.HeaderSubject:        []string{cfg.Subject("fleet")},
-		pipeline.HeaderStreamSequence: []string{"41"},
+		stream.DeadReasonHeader:   []string{"bad payload: unknown format version 9"},
+		stream.DeadSubjectHeader:  []string{cfg.Subject("fleet")},
+		stream.DeadSequenceHeader: []string{"41"},
 	}}
 	if _, err := js.PublishMsg(ctx, dead); err != nil {
 		t.Fatal(err)

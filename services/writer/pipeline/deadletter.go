@@ -5,15 +5,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-)
-
-// Headers of a dead-lettered message.
-const (
-	HeaderReason         = "Harbor-Dead-Reason"
-	HeaderSubject        = "Harbor-Original-Subject"
-	HeaderStreamSequence = "Harbor-Original-Sequence"
 )
 
 // deadLetter copies a message that cannot be decoded to the dead-letter
@@ -42,12 +36,12 @@ func (w *Writer) deadLetterMsg(msg jetstream.Msg, data []byte, reason error) *na
 		Subject: w.stream.DeadLetterSubject(harborID),
 		Data:    data,
 		Header: nats.Header{
-			HeaderReason:  []string{reason.Error()},
-			HeaderSubject: []string{msg.Subject()},
+			stream.DeadReasonHeader:  []string{reason.Error()},
+			stream.DeadSubjectHeader: []string{msg.Subject()},
 		},
 	}
 	if meta, err := msg.Metadata(); err == nil {
-		dead.Header.Set(HeaderStreamSequence, strconv.FormatUint(meta.Sequence.Stream, 10))
+		dead.Header.Set(stream.DeadSequenceHeader, strconv.FormatUint(meta.Sequence.Stream, 10))
 	}
 	return dead
 }

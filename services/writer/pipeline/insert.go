@@ -10,6 +10,7 @@ import (
 
 	"github.com/harbor-ingest/harbor/pkg/retry"
 	"github.com/harbor-ingest/harbor/pkg/schema"
+	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -135,8 +136,8 @@ func (w *Writer) deadLetterRows(ctx context.Context, b *batch, refused []refused
 			return fmt.Errorf("dead-letter refused readings (their messages will be redelivered): %w", err)
 		}
 		w.m.deadLettered.Inc()
-		w.log.Error("readings ClickHouse refuses dead-lettered", "subject", letter.Header.Get(HeaderSubject),
-			"stream_sequence", letter.Header.Get(HeaderStreamSequence), "reason", letter.Header.Get(HeaderReason))
+		w.log.Error("readings ClickHouse refuses dead-lettered", "subject", letter.Header.Get(stream.DeadSubjectHeader),
+			"stream_sequence", letter.Header.Get(stream.DeadSequenceHeader), "reason", letter.Header.Get(stream.DeadReasonHeader))
 	}
 	return nil
 }
@@ -170,7 +171,7 @@ func (w *Writer) deadLetters(b *batch, refused []refusedRow) []*nats.Msg {
 			}
 			for p, payload := range payloads {
 				letter := w.deadLetterMsg(msg, payload, reason)
-				if seq := letter.Header.Get(HeaderStreamSequence); seq != "" {
+				if seq := letter.Header.Get(stream.DeadSequenceHeader); seq != "" {
 					letter.Header.Set(jetstream.MsgIDHeader, "refused:"+seq+":"+strconv.Itoa(r)+":"+strconv.Itoa(p))
 				}
 				letters = append(letters, letter)

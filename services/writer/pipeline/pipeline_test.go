@@ -198,8 +198,8 @@ func TestWriterDeadLettersUndecodableMessages(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no dead letter: %v", err)
 	}
-	if msg.Subject != f.streamCfg.DeadLetterSubject("h") || msg.Header.Get(HeaderReason) == "" ||
-		msg.Header.Get(HeaderSubject) != f.streamCfg.Subject("h") || msg.Header.Get(HeaderStreamSequence) != "1" {
+	if msg.Subject != f.streamCfg.DeadLetterSubject("h") || msg.Header.Get(stream.DeadReasonHeader) == "" ||
+		msg.Header.Get(stream.DeadSubjectHeader) != f.streamCfg.Subject("h") || msg.Header.Get(stream.DeadSequenceHeader) != "1" {
 		t.Fatalf("dead letter %s with headers %v", msg.Subject, msg.Header)
 	}
 	devtest.WaitFor(t, 20*time.Second, "both messages done", func() bool {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
+	"github.com/harbor-ingest/harbor/pkg/stream"
 )
 
 // judgingSink is a sink that refuses a whole insert while it holds a row
@@ -93,8 +94,8 @@ func TestWriterDeadLettersOnlyRefusedRows(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, want.readings) {
 			t.Errorf("dead letter %d holds %+v (%v), want %+v", seq, got, err, want.readings)
 		}
-		if msg.Header.Get(HeaderStreamSequence) != want.origin || !strings.Contains(msg.Header.Get(HeaderReason), "throwIf") ||
-			msg.Header.Get(HeaderSubject) != f.streamCfg.Subject("h") {
+		if msg.Header.Get(stream.DeadSequenceHeader) != want.origin || !strings.Contains(msg.Header.Get(stream.DeadReasonHeader), "throwIf") ||
+			msg.Header.Get(stream.DeadSubjectHeader) != f.streamCfg.Subject("h") {
 			t.Errorf("dead letter %d headers: %v", seq, msg.Header)
 		}
 	}
