@@ -191,7 +191,7 @@ type chaosAPI struct {
 	url         string
 	environment map[string]string
 	limits      map[string]string
-	svc         service
+	svc         devtest.Service
 	refused     int // starts refused
 }
 
@@ -209,7 +209,7 @@ func startChaosAPI(t *testing.T, environment, limits map[string]string) *chaosAP
 
 // restart stops the replica and starts it with the limits.
 func (a *chaosAPI) restart(t *testing.T, limits map[string]string) {
-	a.svc.stop()
+	a.svc.Stop()
 	a.start(t, limits)
 }
 

@@ -138,52 +138,18 @@ func parseConfig[T any](t *testing.T, environment map[string]string) T {
 
 // startAPI starts one more ingest API replica and returns its URL.
 func (p *pipeline) startAPI() string {
-	return "http://" + runService(p.t, func(ctx context.Context, listening func(string)) error {
+	return "http://" + devtest.RunService(p.t, func(ctx context.Context, listening func(string)) error {
 		return ingest.Run(ctx, p.ingest, testLog, listening)
-	}).addr
+	}).Addr
 }
 
 // startWriter starts one more writer; it stops when the test ends, or
 // earlier through the returned function.
 func (p *pipeline) startWriter() (stop func()) {
-	return runService(p.t, func(ctx context.Context, listening func(string)) error {
+	return devtest.RunService(p.t, func(ctx context.Context, listening func(string)) error {
 		listening("")
 		return writer.Run(ctx, p.writer, testLog)
-	}).stop
-}
-
-// service is a service running in a goroutine.
-type service struct {
-	addr string
-	stop func()
-}
-
-func (s service) String() string { return s.addr }
-
-// runService runs a service until the test ends (or stop is called) and
-// returns once it listens. A service that fails fails the test.
-func runService(t *testing.T, run func(ctx context.Context, listening func(string)) error) service {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := run(ctx, func(addr string) { ready <- addr }); err != nil && ctx.Err() == nil {
-			t.Errorf("service failed: %v", err)
-			ready <- ""
-		}
-	}()
-	var once sync.Once
-	stop := func() { once.Do(func() { cancel(); <-done }) }
-	t.Cleanup(stop)
-	select {
-	case addr := <-ready:
-		return service{addr: addr, stop: stop}
-	case <-time.After(60 * time.Second):
-		t.Fatal("service did not start within 60s")
-		return service{}
-	}
+	}).Stop
 }
 
 // post sends a request to the API and returns the status, the headers and the body.

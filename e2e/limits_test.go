@@ -246,7 +246,7 @@ func TestNoFalse503WithLargeHistory(t *testing.T) {
 
 // startAPIWith starts an ingest API replica with the settings, or returns
 // the error it failed to start with.
-func (p *pipeline) startAPIWith(environment map[string]string) (service, error) {
+func (p *pipeline) startAPIWith(environment map[string]string) (devtest.Service, error) {
 	p.t.Helper()
 	cfg := parseConfig[ingest.Config](p.t, environment)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -258,17 +258,17 @@ func (p *pipeline) startAPIWith(environment map[string]string) (service, error) 
 		var once sync.Once
 		stop := func() { once.Do(func() { cancel(); <-done }) }
 		p.t.Cleanup(stop)
-		return service{addr: addr, stop: stop}, nil
+		return devtest.Service{Addr: addr, Stop: stop}, nil
 	case err := <-done:
 		cancel()
 		if err == nil {
 			p.t.Fatal("the API returned nil before it listened")
 		}
-		return service{}, err
+		return devtest.Service{}, err
 	case <-time.After(60 * time.Second):
 		cancel()
 		p.t.Fatal("the API neither started nor failed within 60s")
-		return service{}, nil
+		return devtest.Service{}, nil
 	}
 }
 
@@ -306,7 +306,7 @@ func TestLoweredMaxBytesNeverTruncates(t *testing.T) {
 
 	lowered := with(p.env, "STREAM_MAX_BYTES", "1000000", "STREAM_MAX_BACKLOG_BYTES", "500000")
 	if api, err := p.startAPIWith(lowered); err == nil {
-		api.stop()
+		api.Stop()
 		t.Error("an API with STREAM_MAX_BYTES=1000000 started over 1.5 MB of unwritten readings")
 	} else if !strings.Contains(err.Error(), "STREAM_MAX_BYTES") {
 		t.Errorf("refused with an error that does not name STREAM_MAX_BYTES: %v", err)
@@ -319,7 +319,7 @@ func TestLoweredMaxBytesNeverTruncates(t *testing.T) {
 
 	// A writer with the default limits (10 GiB) leaves the stream's alone.
 	defaults := parseConfig[writer.Config](t, with(p.env, "STREAM_MAX_BYTES", "", "STREAM_MAX_BACKLOG_BYTES", "", "STREAM_MAX_AGE", "24h"))
-	runService(t, func(ctx context.Context, listening func(string)) error {
+	devtest.RunService(t, func(ctx context.Context, listening func(string)) error {
 		listening("")
 		return writer.Run(ctx, defaults, testLog)
 	})
@@ -336,7 +336,7 @@ func TestLoweredMaxBytesNeverTruncates(t *testing.T) {
 	if info := p.streamInfo(); info.Config.MaxBytes != 1000000 || info.State.Bytes > 1000000 {
 		t.Fatalf("after the lowered start: max bytes %d, %d bytes in the stream", info.Config.MaxBytes, info.State.Bytes)
 	}
-	status, _, body := p.postTo("http://"+api.addr, "/api/v1/ingest/ingest/"+harborA+"/batch", keyA, batchBody("after", start, 1000, 0))
+	status, _, body := p.postTo("http://"+api.Addr, "/api/v1/ingest/ingest/"+harborA+"/batch", keyA, batchBody("after", start, 1000, 0))
 	if status != http.StatusOK {
 		t.Fatalf("post to the restarted API: %d %s", status, body)
 	}

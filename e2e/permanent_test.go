@@ -38,7 +38,7 @@ func (p *pipeline) startWriterWithProbes() string {
 	}
 	cfg := p.writer
 	cfg.HTTPAddr = "127.0.0.1:" + strconv.Itoa(port)
-	runService(p.t, func(ctx context.Context, listening func(string)) error {
+	devtest.RunService(p.t, func(ctx context.Context, listening func(string)) error {
 		listening("")
 		return writer.Run(ctx, cfg, testLog)
 	})

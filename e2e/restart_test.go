@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
 )
 
@@ -15,20 +16,20 @@ import (
 func TestServicesRestartOnWhatExists(t *testing.T) {
 	p := startPipeline(t, options{})
 	start := time.Now().Add(-time.Hour)
-	post := func(api service, ship string) {
-		status, _, body := p.postTo("http://"+api.addr, "/api/v1/ingest/ingest/"+harborA+"/batch", keyA, batchBody(ship, start, 100, 0))
+	post := func(api devtest.Service, ship string) {
+		status, _, body := p.postTo("http://"+api.Addr, "/api/v1/ingest/ingest/"+harborA+"/batch", keyA, batchBody(ship, start, 100, 0))
 		if status != http.StatusOK {
 			t.Fatalf("%s: %d %s", ship, status, body)
 		}
 	}
 	for round, ship := range []string{"ship-0", "ship-1", "ship-2"} {
-		api := runService(t, func(ctx context.Context, listening func(string)) error {
+		api := devtest.RunService(t, func(ctx context.Context, listening func(string)) error {
 			return ingest.Run(ctx, p.ingest, testLog, listening)
 		})
 		stopWriter := p.startWriter()
 		post(api, ship)
 		p.waitForRows(uint64(100*(round+1)), 30*time.Second)
-		api.stop()
+		api.Stop()
 		stopWriter()
 	}
 	info, err := p.consumer().Info(context.Background())

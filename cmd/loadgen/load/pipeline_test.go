@@ -54,39 +54,16 @@ func startPipeline(t testing.TB, harbors ...string) *testPipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := runService(t, func(ctx context.Context, listening func(string)) error {
+	addr := devtest.RunService(t, func(ctx context.Context, listening func(string)) error {
 		return ingest.Run(ctx, ingestCfg, quietLog, listening)
 	})
-	runService(t, func(ctx context.Context, listening func(string)) error {
+	devtest.RunService(t, func(ctx context.Context, listening func(string)) error {
 		listening("")
 		return writer.Run(ctx, writerCfg, quietLog)
 	})
-	return &testPipeline{url: "http://" + addr, clickhouse: ch.Addr}
+	return &testPipeline{url: "http://" + addr.Addr, clickhouse: ch.Addr}
 }
 
-// runService runs a service until the test ends and returns once it
-// listens (with the address it gives).
-func runService(t testing.TB, run func(ctx context.Context, listening func(string)) error) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := run(ctx, func(addr string) { ready <- addr }); err != nil && ctx.Err() == nil {
-			t.Errorf("service failed: %v", err)
-			ready <- ""
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case addr := <-ready:
-		return addr
-	case <-time.After(60 * time.Second):
-		t.Fatal("service did not start within 60s")
-		return ""
-	}
-}
 
 func (p *testPipeline) options(harbor string, readings int64) Options {
 	return Options{

@@ -6,6 +6,7 @@ package devtest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,5 +92,40 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Service is a service a test runs in a goroutine (RunService).
+type Service struct {
+	// Addr is what the service gave as its address once it listened.
+	Addr string
+	// Stop stops it and waits for it to return; the test's end does too.
+	Stop func()
+}
+
+// RunService runs a service until the test ends (or Stop is called) and
+// returns once it listens: run calls listening with its address. A service
+// that fails fails the test.
+func RunService(t testing.TB, run func(ctx context.Context, listening func(addr string)) error) Service {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := run(ctx, func(addr string) { ready <- addr }); err != nil && ctx.Err() == nil {
+			t.Errorf("service failed: %v", err)
+			ready <- ""
+		}
+	}()
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	select {
+	case addr := <-ready:
+		return Service{Addr: addr, Stop: stop}
+	case <-time.After(60 * time.Second):
+		t.Fatal("service did not start within 60s")
+		return Service{}
 	}
 }
