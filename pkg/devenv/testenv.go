@@ -32,6 +32,15 @@ func TestClickHouse(t testing.TB) *ClickHouse {
 	return startForTest(t, "ClickHouse", StartClickHouse)
 }
 
+// TestClickHouseOn is TestClickHouse on the engine e: EngineServer (the
+// installed clickhouse-server) or EngineChDB (ClickHouse 26, over HTTP).
+func TestClickHouseOn(t testing.TB, e Engine) *ClickHouse {
+	t.Helper()
+	return startForTest(t, "ClickHouse ("+string(e)+")", func(ctx context.Context, dir string, port int) (*ClickHouse, error) {
+		return StartEngine(ctx, e, dir, port)
+	})
+}
+
 // TestZooKeeper starts a standalone ZooKeeper server for a test, on a free
 // port with a temporary data directory, and stops it when the test ends. A
 // machine without ZooKeeper fails the test; it never skips.

@@ -45,7 +45,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	version, err := waitForServer(ctx, conn, cfg.Addr, log)
+	version, err := waitForServer(ctx, conn, cfg.Config, log)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -61,22 +61,25 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 			return nil, fmt.Errorf("create ClickHouse schema: %w\n%s", err, ddl)
 		}
 	}
-	log.Info("ClickHouse ready", "addr", cfg.Addr, "version", version.String(), "table", table.FullName(), "legacy_schema", table.Legacy,
+	log.Info("ClickHouse ready", "addr", cfg.Addr, "protocol", cfg.Protocol, "version", version.String(), "table", table.FullName(), "legacy_schema", table.Legacy,
 		"cluster", cluster.Name, "insert_distributed", cluster.InsertDistributed)
 	return &Store{conn: conn, table: table}, nil
 }
 
-func waitForServer(ctx context.Context, conn driver.Conn, addr string, log *slog.Logger) (driver.ServerVersion, error) {
+func waitForServer(ctx context.Context, conn driver.Conn, cfg chconn.Config, log *slog.Logger) (driver.ServerVersion, error) {
 	wait := 200 * time.Millisecond
 	for {
 		v, err := conn.ServerVersion()
+		if err := cfg.CheckServer(v, err); err != nil {
+			return driver.ServerVersion{}, err
+		}
 		if err == nil {
 			return *v, nil
 		}
-		log.Warn("ClickHouse not reachable yet, retrying", "addr", addr, "err", err, "retry_in", wait)
+		log.Warn("ClickHouse not reachable yet, retrying", "addr", cfg.Addr, "protocol", cfg.Protocol, "err", err, "retry_in", wait)
 		select {
 		case <-ctx.Done():
-			return driver.ServerVersion{}, fmt.Errorf("reach ClickHouse at %s (set CLICKHOUSE_ADDR): %w", addr, err)
+			return driver.ServerVersion{}, fmt.Errorf("reach ClickHouse at %s (set CLICKHOUSE_ADDR): %w", cfg.Addr, err)
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, 5*time.Second)
