@@ -27,9 +27,11 @@ const (
 // answers it with an error.
 const MinHTTPMajor = 20
 
+// protocol is clickhouse-go's name of cfg.Protocol; empty (a Config made
+// in code) is native, as the setting's default.
 func (cfg Config) protocol() (clickhouse.Protocol, error) {
 	switch cfg.Protocol {
-	case ProtocolNative:
+	case ProtocolNative, "":
 		return clickhouse.Native, nil
 	case ProtocolHTTP:
 		return clickhouse.HTTP, nil
@@ -43,21 +45,22 @@ var ErrProtocol = errors.New("ClickHouse cannot be used over this protocol")
 
 // CheckServer tells whether the outcome of asking a server for its version
 // (conn.ServerVersion) is final: an error wrapping ErrProtocol when the
-// server answered over HTTP but is too old for it (or failed the HTTP
-// handshake's own query), nil when v is usable or err is worth retrying (an
-// unreachable server).
+// server answered over HTTP but refused the handshake's query (a server too
+// old for clickhouse-go's HTTP transport, such as 18.16, answers 4xx) or is
+// older than MinHTTPMajor; nil when v is usable or err is worth retrying (an
+// unreachable server, a proxy's 5xx while it is down).
 func (cfg Config) CheckServer(v *driver.ServerVersion, err error) error {
 	if cfg.Protocol != ProtocolHTTP {
 		return nil
 	}
-	var ex *clickhouse.Exception
-	if err != nil && errors.As(err, &ex) {
-		return fmt.Errorf("%w: ClickHouse at %s failed the HTTP handshake (%w); CLICKHOUSE_PROTOCOL=http needs ClickHouse %d.1 or later: "+
-			"upgrade it or set CLICKHOUSE_PROTOCOL=native with the native port", ErrProtocol, cfg.Addr, err, MinHTTPMajor)
+	var httpErr *clickhouse.HTTPError
+	if err != nil && errors.As(err, &httpErr) && httpErr.StatusCode >= 400 && httpErr.StatusCode < 500 {
+		return fmt.Errorf("%w: ClickHouse at %s refused the HTTP handshake (%w); CLICKHOUSE_PROTOCOL=http needs ClickHouse %d.1 or later "+
+			"and a user it accepts: upgrade it, check CLICKHOUSE_USER, or set CLICKHOUSE_PROTOCOL=native with the native port", ErrProtocol, cfg.Addr, err, MinHTTPMajor)
 	}
 	if err == nil && v != nil && v.Version.Major < MinHTTPMajor {
 		return fmt.Errorf("%w: ClickHouse at %s is %s; CLICKHOUSE_PROTOCOL=http needs %d.1 or later: "+
-			"upgrade it or set CLICKHOUSE_PROTOCOL=native with the native port", ErrProtocol, cfg.Addr, v, MinHTTPMajor)
+			"upgrade it or set CLICKHOUSE_PROTOCOL=native with the native port", ErrProtocol, cfg.Addr, v.Version, MinHTTPMajor)
 	}
 	return nil
 }
