@@ -5,7 +5,7 @@
 // version is installed. pkg/devenv builds and starts it; see
 // pkg/devenv/chdbhttp for what it serves.
 //
-//	harbor-chdb -lib /opt/harbor-chdb/.../libchdb.so -path DIR -listen 127.0.0.1:8123
+//	harbor-chdb -lib /opt/harbor-chdb/.../libchdb.so -path DIR -listen 127.0.0.1:8123 [-config FILE]
 //
 // SIGTERM or SIGINT stops it: it closes the engine, which writes what it
 // holds to disk.
@@ -31,19 +31,20 @@ func main() {
 	lib := flag.String("lib", os.Getenv("CHDB_LIB_PATH"), "libchdb.so to load (default $CHDB_LIB_PATH)")
 	path := flag.String("path", "", "data directory (required)")
 	listen := flag.String("listen", "127.0.0.1:8123", "host:port of the HTTP interface")
+	config := flag.String("config", "", "ClickHouse server configuration for the engine (ZooKeeper, macros, clusters); none if empty")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := run(*lib, *path, *listen, log); err != nil {
+	if err := run(*lib, *path, *config, *listen, log); err != nil {
 		log.Error("harbor-chdb failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(lib, path, listen string, log *slog.Logger) error {
+func run(lib, path, config, listen string, log *slog.Logger) error {
 	if lib == "" || path == "" {
 		return errors.New("-lib (or CHDB_LIB_PATH) and -path are required")
 	}
-	engine, err := chdbhttp.Load(lib, path)
+	engine, err := chdbhttp.Load(lib, path, config)
 	if err != nil {
 		return err
 	}

@@ -72,6 +72,20 @@ func FindChDB() (string, error) {
 // same databases. The command is built from this repository's source on
 // first use in a process (go build, cached by Go).
 func StartChDB(ctx context.Context, dir string, port int) (*ClickHouse, error) {
+	return startChDB(ctx, dir, port, nil)
+}
+
+// StartChDBReplica is StartChDB for an engine configured as one replica of
+// a cluster (see Replica): ZooKeeper, the {shard} and {replica} macros and
+// the cluster's servers, for replicated tables. chDB runs no server beside
+// its HTTP interface: no interserver port (other replicas cannot fetch its
+// parts) and no distributed DDL queue (ON CLUSTER statements wait for
+// nothing to run them).
+func StartChDBReplica(ctx context.Context, dir string, port int, r Replica) (*ClickHouse, error) {
+	return startChDB(ctx, dir, port, &r)
+}
+
+func startChDB(ctx context.Context, dir string, port int, r *Replica) (*ClickHouse, error) {
 	lib, err := FindChDB()
 	if err != nil {
 		return nil, err
@@ -96,6 +110,17 @@ func StartChDB(ctx context.Context, dir string, port int) (*ClickHouse, error) {
 		HTTPAddr: addr,
 		dir:      dir,
 		argv:     []string{bin, "-lib", lib, "-path", filepath.Join(dir, "data"), "-listen", addr},
+	}
+	if r != nil {
+		cluster, err := r.xml()
+		if err != nil {
+			return nil, err
+		}
+		config := filepath.Join(dir, "config.xml")
+		if err := os.WriteFile(config, []byte("<clickhouse>\n"+cluster+"</clickhouse>\n"), 0o644); err != nil {
+			return nil, err
+		}
+		ch.argv = append(ch.argv, "-config", config)
 	}
 	if err := ch.Start(ctx); err != nil {
 		return nil, err

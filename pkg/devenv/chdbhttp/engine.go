@@ -18,6 +18,7 @@ import (
 // library when it is imported, so this package binds what it needs itself.
 type Engine struct {
 	path string
+	args []string    // more options of the engine (--config-file=...)
 	base *connection // kept open: closing the last connection stops the engine
 }
 
@@ -44,8 +45,10 @@ var (
 )
 
 // Load loads libchdb.so from libPath and boots the engine on the data
-// directory path (created if missing). One process holds one engine.
-func Load(libPath, path string) (*Engine, error) {
+// directory path (created if missing), with configFile, if not empty, as its
+// server configuration (ZooKeeper, macros, clusters). One process holds one
+// engine.
+func Load(libPath, path, configFile string) (*Engine, error) {
 	lib, err := purego.Dlopen(libPath, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
 		return nil, fmt.Errorf("load chDB from %s: %w", libPath, err)
@@ -79,6 +82,9 @@ func Load(libPath, path string) (*Engine, error) {
 	// cleanly, SIGSEGV stays Go's).
 	chdbSetSignalHandlersEnabled(0)
 	e := &Engine{path: path}
+	if configFile != "" {
+		e.args = append(e.args, "--config-file="+configFile)
+	}
 	if e.base, err = e.Connect(); err != nil {
 		return nil, err
 	}
@@ -95,6 +101,9 @@ type connection struct {
 // Connect opens a new connection on the engine's data directory.
 func (e *Engine) Connect() (*connection, error) {
 	argv := []*byte{cString("clickhouse"), cString("--path=" + e.path)}
+	for _, a := range e.args {
+		argv = append(argv, cString(a))
+	}
 	h := chdbConnect(int32(len(argv)), argv)
 	if h == nil {
 		return nil, fmt.Errorf("chDB refused a connection on %s", e.path)
