@@ -94,4 +94,5 @@ func TestHTTPToAnOldServerIsRefusedAtOnce(t *testing.T) {
 		t.Fatalf("Open after %s: %v; want ErrProtocol at once, naming CLICKHOUSE_PROTOCOL=native", time.Since(started), err)
 	}
 	t.Log(err)
+	ch.Kill() // at once: a stop waits 10 s for the client's idle HTTP connection
 }
