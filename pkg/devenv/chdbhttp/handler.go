@@ -18,7 +18,9 @@
 // Not served: authentication (every request runs as the engine's default
 // user), sessions (session_id), query parameters (param_*), external
 // tables, progress headers, and KILL QUERY by a client's query_id (the
-// engine does not take one from a client).
+// engine does not take one from a client). An empty query is run by the
+// engine, which answers it with nothing, where a server answers
+// SYNTAX_ERROR.
 package chdbhttp
 
 import (
