@@ -41,7 +41,7 @@ fuzz:
 		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 	done
 
-## deps: install ClickHouse and ZooKeeper (Debian's packages) when they are missing
+## deps: install ClickHouse and ZooKeeper (Debian's packages) and chDB (ClickHouse 26, npm) when they are missing
 deps:
 	@scripts/deps.sh
 

@@ -52,8 +52,13 @@ type pipeline struct {
 
 // options change the settings of a test pipeline before it starts.
 type options struct {
-	writers     int
-	noCH        bool
+	writers int
+	noCH    bool
+	// engine is the ClickHouse to start: devenv.EngineServer (the zero
+	// value: the installed clickhouse-server, Debian's 18.16 here) or
+	// devenv.EngineChDB (ClickHouse 26, reached over HTTP). Tests on the
+	// current engine have Modern in their names.
+	engine      devenv.Engine
 	natsURL     string            // use these NATS servers instead of starting one
 	environment map[string]string // settings, as the environment would give them
 	// writerEnvironment are settings of the writers only, over environment
@@ -83,8 +88,12 @@ func startPipeline(t *testing.T, o options) *pipeline {
 		"HTTP_ADDR":      "127.0.0.1:0",
 	}
 	if !o.noCH {
-		p.ch = devtest.ClickHouse(t)
+		if o.engine == "" {
+			o.engine = devenv.EngineServer
+		}
+		p.ch = devtest.ClickHouseOn(t, o.engine)
 		environment["CLICKHOUSE_ADDR"] = p.ch.Addr
+		environment["CLICKHOUSE_PROTOCOL"] = p.ch.Protocol
 	}
 	for k, v := range o.environment {
 		environment[k] = v
@@ -104,6 +113,11 @@ func startPipeline(t *testing.T, o options) *pipeline {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.store.Close() })
+	version, err := p.store.Conn().ServerVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ClickHouse %s", version.Version)
 	for range o.writers {
 		p.startWriter()
 	}

@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
+	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -11,7 +16,17 @@ import (
 // TestClickHouseOutageLosesNothing stops ClickHouse while readings are
 // posted, starts it again, and finds every accepted reading stored once.
 func TestClickHouseOutageLosesNothing(t *testing.T) {
-	p := startPipeline(t, options{writers: 2})
+	testClickHouseOutageLosesNothing(t, devenv.EngineServer)
+}
+
+// TestClickHouseOutageLosesNothingModern is TestClickHouseOutageLosesNothing on ClickHouse 26 (chDB, over HTTP), in the
+// modern table.
+func TestClickHouseOutageLosesNothingModern(t *testing.T) {
+	testClickHouseOutageLosesNothing(t, devenv.EngineChDB)
+}
+
+func testClickHouseOutageLosesNothing(t *testing.T, engine devenv.Engine) {
+	p := startPipeline(t, options{writers: 2, engine: engine})
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
 	const batches, perBatch = 30, 200
 
@@ -53,5 +68,51 @@ func TestClickHouseOutageLosesNothing(t *testing.T) {
 	}
 	if uint64(total) != sum {
 		t.Fatalf("sum of stored values %v, want %d", total, sum)
+	}
+}
+
+// TestClickHouseKilledUnderLoad kills ClickHouse (SIGKILL, as a crash) while
+// clients post, starts it again on its data, and finds exactly the accepted
+// readings stored.
+func TestClickHouseKilledUnderLoad(t *testing.T) {
+	testClickHouseKilledUnderLoad(t, devenv.EngineServer)
+}
+
+// TestClickHouseKilledUnderLoadModern is TestClickHouseKilledUnderLoad on
+// ClickHouse 26 (chDB, over HTTP), in the modern table.
+func TestClickHouseKilledUnderLoadModern(t *testing.T) {
+	testClickHouseKilledUnderLoad(t, devenv.EngineChDB)
+}
+
+func testClickHouseKilledUnderLoad(t *testing.T, engine devenv.Engine) {
+	p := startPipeline(t, options{writers: 2, engine: engine})
+	start := time.Now().Add(-time.Hour).Truncate(time.Second)
+	const clients, batches, perBatch = 4, 20, 50
+	wait := p.postConcurrently(clients, batches, perBatch, start, 20*time.Millisecond)
+	// Kill it once rows are arriving, so that inserts are in flight.
+	devtest.WaitFor(t, time.Minute, "the first rows", func() bool { return p.count(false, "") > 0 })
+	p.ch.Kill()
+	time.Sleep(500 * time.Millisecond) // clients post on; the writers fail and retry
+	if err := p.ch.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	var want []row
+	for c := range clients {
+		for b := range batches {
+			for i := range perBatch {
+				want = append(want, row{harborA, "ship-c" + strconv.Itoa(c) + "-b" + strconv.Itoa(b), "temp",
+					start.Add(time.Duration(i) * time.Second).UnixMilli(), float64(i)})
+			}
+		}
+	}
+	slices.SortStableFunc(want, func(a, b row) int { return cmp.Compare(a.Ship, b.Ship) })
+	p.waitForRows(uint64(len(want)), 60*time.Second)
+	if got := p.rows(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("stored %d rows, not the %d accepted", len(got), len(want))
 	}
 }

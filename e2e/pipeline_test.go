@@ -8,13 +8,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/devenv"
 )
 
 // TestReadingsLandInClickHouse posts single readings and batches over HTTP,
 // on both API versions' paths, and finds exactly those rows in ClickHouse,
 // written by two writers sharing the consumer.
-func TestReadingsLandInClickHouse(t *testing.T) {
-	p := startPipeline(t, options{writers: 2})
+func TestReadingsLandInClickHouse(t *testing.T) { testReadingsLand(t, devenv.EngineServer) }
+
+// TestReadingsLandInClickHouseModern is TestReadingsLandInClickHouse on
+// ClickHouse 26 (chDB, over HTTP), in the modern table.
+func TestReadingsLandInClickHouseModern(t *testing.T) { testReadingsLand(t, devenv.EngineChDB) }
+
+func testReadingsLand(t *testing.T, engine devenv.Engine) {
+	p := startPipeline(t, options{writers: 2, engine: engine})
 	now := time.Now().UTC().Truncate(time.Second)
 	t0 := now.Add(-time.Hour)
 

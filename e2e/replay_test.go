@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"net/http"
 	"reflect"
 	"strings"
@@ -18,7 +19,17 @@ import (
 // window, replays the window into an empty table, and finds exactly the
 // rows live ingestion stored for that window; twice gives the same rows.
 func TestReplayWindowIntoEmptyTable(t *testing.T) {
-	p := startPipeline(t, options{writers: 1})
+	testReplayWindowIntoEmptyTable(t, devenv.EngineServer)
+}
+
+// TestReplayWindowIntoEmptyTableModern is TestReplayWindowIntoEmptyTable on ClickHouse 26 (chDB, over HTTP), in the
+// modern table.
+func TestReplayWindowIntoEmptyTableModern(t *testing.T) {
+	testReplayWindowIntoEmptyTable(t, devenv.EngineChDB)
+}
+
+func testReplayWindowIntoEmptyTable(t *testing.T, engine devenv.Engine) {
+	p := startPipeline(t, options{writers: 1, engine: engine})
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
 	post := func(harbor, key, ship string) {
 		status, _, body := p.post("/api/v1/ingest/ingest/"+harbor+"/batch", key, batchBody(ship, start, 200, 1))

@@ -17,15 +17,18 @@ import (
 
 // Config holds the ClickHouse connection settings.
 type Config struct {
-	// Addr is host:port of ClickHouse's native protocol, or a comma-separated
-	// list of them.
-	Addr     string `env:"CLICKHOUSE_ADDR" envDefault:"127.0.0.1:9000"`
+	// Addr is host:port of ClickHouse's native protocol (of its HTTP
+	// interface with Protocol http), or a comma-separated list of them.
+	Addr string `env:"CLICKHOUSE_ADDR" envDefault:"127.0.0.1:9000"`
+	// Protocol is how the services talk to ClickHouse: ProtocolNative or
+	// ProtocolHTTP (see protocol.go).
+	Protocol string `env:"CLICKHOUSE_PROTOCOL" envDefault:"native"`
 	Database string `env:"CLICKHOUSE_DATABASE" envDefault:"harbor"`
 	Table    string `env:"CLICKHOUSE_TABLE" envDefault:"readings"`
 	Username string `env:"CLICKHOUSE_USER" envDefault:"default"`
 	Password string `env:"CLICKHOUSE_PASSWORD"`
 	// TLS connects with TLS (ClickHouse's secure native port, 9440 by
-	// default); TLSCAFile verifies the server with this CA instead of the
+	// default; HTTPS, 8443, with Protocol http); TLSCAFile verifies the server with this CA instead of the
 	// system's.
 	TLS       bool   `env:"CLICKHOUSE_TLS" envDefault:"false"`
 	TLSCAFile string `env:"CLICKHOUSE_TLS_CA_FILE"`
@@ -34,15 +37,20 @@ type Config struct {
 }
 
 // Open configures a client; it connects on first use. The native protocol
-// with LZ4 works with every server version Harbor supports (HTTP does not
-// with 18.16). Each tune, if any, adjusts the options first (the pool's
-// size, say).
+// with LZ4 works with every server version Harbor supports; HTTP (LZ4
+// blocks as well) needs a current server (CheckServer). Each tune, if any,
+// adjusts the options first (the pool's size, say).
 func Open(cfg Config, tune ...func(*clickhouse.Options)) (driver.Conn, error) {
+	protocol, err := cfg.protocol()
+	if err != nil {
+		return nil, err
+	}
 	tlsConfig, err := cfg.tlsConfig()
 	if err != nil {
 		return nil, err
 	}
 	opts := &clickhouse.Options{
+		Protocol:    protocol,
 		Addr:        strings.Split(cfg.Addr, ","),
 		Auth:        clickhouse.Auth{Database: "default", Username: cfg.Username, Password: cfg.Password},
 		DialTimeout: cfg.DialTimeout,

@@ -12,16 +12,24 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/harbor-ingest/harbor/pkg/chconn"
 )
 
-// ClickHouse is a clickhouse-server process this package started.
+// ClickHouse is a ClickHouse server process this package started: a
+// clickhouse-server, or the chDB server (StartChDB).
 type ClickHouse struct {
-	// Addr is the host:port of its native protocol.
+	// Addr is the host:port the services reach it on, over Protocol.
 	Addr string
-	dir  string
-	argv []string
-	proc *process // nil while stopped
+	// Protocol is what Addr speaks, as CLICKHOUSE_PROTOCOL names it:
+	// chconn.ProtocolNative for a clickhouse-server, chconn.ProtocolHTTP
+	// for the chDB server.
+	Protocol string
+	// HTTPAddr is the host:port of a clickhouse-server's HTTP interface
+	// (Addr for the chDB server).
+	HTTPAddr string
+	dir      string
+	argv     []string
+	proc     *process // nil while stopped
 }
 
 // ErrNoClickHouse means no clickhouse-server binary was found.
@@ -85,13 +93,19 @@ func startClickHouse(ctx context.Context, dir string, port int, r *Replica) (*Cl
 	if err != nil {
 		return nil, err
 	}
-	if err := writeClickHouseConfig(dir, port, r); err != nil {
+	httpPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	if err := writeClickHouseConfig(dir, port, httpPort, r); err != nil {
 		return nil, err
 	}
 	ch := &ClickHouse{
-		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		dir:  dir,
-		argv: append(argv, "--config-file="+filepath.Join(dir, "config.xml")),
+		Addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		Protocol: chconn.ProtocolNative,
+		HTTPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort)),
+		dir:      dir,
+		argv:     append(argv, "--config-file="+filepath.Join(dir, "config.xml")),
 	}
 	if err := ch.Start(ctx); err != nil {
 		return nil, err
@@ -113,9 +127,9 @@ func (ch *ClickHouse) Start(ctx context.Context) error {
 	return nil
 }
 
-// ping checks once that the server answers.
+// ping checks once that the server answers, over its protocol.
 func (ch *ClickHouse) ping(ctx context.Context) error {
-	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{ch.Addr}, DialTimeout: time.Second})
+	conn, err := chconn.Open(chconn.Config{Addr: ch.Addr, Protocol: ch.Protocol, Username: "default", DialTimeout: time.Second})
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,9 @@ import (
 	"strings"
 )
 
-// configXML is a minimal server configuration: loopback only, native
-// protocol only, everything under one directory, small caches. Both
+// configXML is a minimal server configuration: loopback only, the native
+// protocol and the HTTP interface, everything under one directory, small
+// caches. Both
 // Debian's 18.16 and current releases read the <yandex> root element. The
 // third argument adds to it (replicaXML, or nothing).
 const configXML = `<?xml version="1.0"?>
@@ -22,6 +23,7 @@ const configXML = `<?xml version="1.0"?>
   </logger>
   <listen_host>127.0.0.1</listen_host>
   <tcp_port>%[2]d</tcp_port>
+  <http_port>%[4]d</http_port>
   <path>%[1]s/data/</path>
   <tmp_path>%[1]s/tmp/</tmp_path>
   <user_files_path>%[1]s/user_files/</user_files_path>
@@ -103,7 +105,7 @@ const usersXML = `<?xml version="1.0"?>
 
 // writeClickHouseConfig writes the configuration of a server under dir, one
 // replica of a cluster when r is not nil, and makes its directories.
-func writeClickHouseConfig(dir string, port int, r *Replica) error {
+func writeClickHouseConfig(dir string, port, httpPort int, r *Replica) error {
 	cluster := ""
 	if r != nil {
 		var err error
@@ -117,7 +119,7 @@ func writeClickHouseConfig(dir string, port int, r *Replica) error {
 		}
 	}
 	files := map[string]string{
-		"config.xml": fmt.Sprintf(configXML, dir, port, cluster),
+		"config.xml": fmt.Sprintf(configXML, dir, port, cluster, httpPort),
 		"users.xml":  usersXML,
 	}
 	for name, text := range files {

@@ -1,6 +1,7 @@
 // Package local runs the whole Harbor pipeline on one machine: an embedded
-// NATS server, a clickhouse-server it starts (installing Debian's package if
-// need be), the ingest API and a writer, until its context ends.
+// NATS server, a ClickHouse it starts (a clickhouse-server, installing
+// Debian's package if need be, or ClickHouse 26 from chDB), the ingest API
+// and a writer, until its context ends.
 package local
 
 import (
@@ -20,7 +21,12 @@ type Config struct {
 	// sync every 2 minutes (faster, but a power cut loses what it acked
 	// since), for measuring what the sync costs.
 	NATSSyncAlways bool `env:"LOCAL_NATS_SYNC_ALWAYS" envDefault:"true"`
-	// ClickHousePort is the native port of the ClickHouse server it starts.
+	// ClickHouse is the ClickHouse engine it starts (devenv.ParseEngine):
+	// "server", the installed clickhouse-server, or "chdb", ClickHouse 26
+	// from chDB behind cmd/harbor-chdb's HTTP interface.
+	ClickHouse string `env:"LOCAL_CLICKHOUSE" envDefault:"server"`
+	// ClickHousePort is the port of the ClickHouse it starts: native for a
+	// clickhouse-server, HTTP for chDB.
 	ClickHousePort int `env:"LOCAL_CLICKHOUSE_PORT" envDefault:"19000"`
 	// RunServices runs the ingest API and a writer; false starts only the
 	// servers (NATS, ClickHouse), for running the services as processes of

@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/pkg/tenant"
@@ -34,12 +36,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		log.Info("embedded NATS started", "url", ns.ClientURL(), "sync_always", cfg.NATSSyncAlways)
 	}
 	if !cfg.ExternalClickHouse {
-		ch, err := startClickHouse(ctx, cfg, log)
+		ch, err := startClickHouse(ctx, cfg, log, out)
 		if err != nil {
 			return err
 		}
 		defer ch.Stop()
 		cfg.Writer.ClickHouse.Addr, cfg.Ingest.ClickHouse.Addr = ch.Addr, ch.Addr
+		cfg.Writer.ClickHouse.Protocol, cfg.Ingest.ClickHouse.Protocol = ch.Protocol, ch.Protocol
 	}
 	key := ""
 	if !cfg.ExternalKeys {
@@ -70,18 +73,41 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	return errors.Join(errs...)
 }
 
-func startClickHouse(ctx context.Context, cfg Config, log *slog.Logger) (*devenv.ClickHouse, error) {
-	if _, err := devenv.FindClickHouse(); errors.Is(err, devenv.ErrNoClickHouse) {
+// startClickHouse starts the configured engine and prints which it is,
+// with its version.
+func startClickHouse(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*devenv.ClickHouse, error) {
+	engine, err := devenv.ParseEngine(cfg.ClickHouse)
+	if err != nil {
+		return nil, fmt.Errorf("LOCAL_CLICKHOUSE: %w", err)
+	}
+	if _, err := devenv.FindClickHouse(); engine == devenv.EngineServer && errors.Is(err, devenv.ErrNoClickHouse) {
 		log.Info("no clickhouse-server found: installing Debian's package (apt-get)")
 		if err := devenv.InstallClickHouse(ctx); err != nil {
 			return nil, err
 		}
 	}
-	ch, err := devenv.StartClickHouse(ctx, filepath.Join(cfg.DataDir, "clickhouse"), cfg.ClickHousePort)
+	// Each engine its own data: chDB's directory is no clickhouse-server's.
+	dir := "clickhouse"
+	if engine == devenv.EngineChDB {
+		dir = "chdb"
+	}
+	ch, err := devenv.StartEngine(ctx, engine, filepath.Join(cfg.DataDir, dir), cfg.ClickHousePort)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("ClickHouse started", "addr", ch.Addr)
+	conn, err := chconn.Open(chconn.Config{Addr: ch.Addr, Protocol: ch.Protocol, Username: "default", DialTimeout: 5 * time.Second})
+	if err != nil {
+		ch.Stop()
+		return nil, err
+	}
+	defer conn.Close()
+	v, err := conn.ServerVersion()
+	if err != nil {
+		ch.Stop()
+		return nil, fmt.Errorf("ask the local ClickHouse its version: %w", err)
+	}
+	log.Info("ClickHouse started", "engine", engine, "version", v.Version.String(), "addr", ch.Addr, "protocol", ch.Protocol)
+	fmt.Fprintf(out, "ClickHouse %s (LOCAL_CLICKHOUSE=%s) on %s, protocol %s\n", v.Version, engine, ch.Addr, ch.Protocol)
 	return ch, nil
 }
 
@@ -149,16 +175,22 @@ and a batch:
 
 See them in ClickHouse (about a second later):
 
-  clickhouse-client --port %[4]s -q "SELECT * FROM %[5]s.%[6]s FINAL ORDER BY time DESC LIMIT 10"
+  %[4]s
 
 or through the read API:
 
   curl -sS http://%[1]s/api/v1/harbors/%[2]s/ships/ship-1/latest -H 'X-API-Key: %[3]s'
 
 Ctrl-C stops everything.
-`, host, harbor, key, portOf(cfg.Writer.ClickHouse.Addr), cfg.Writer.ClickHouse.Database, cfg.Writer.ClickHouse.Table)
+`, host, harbor, key, clickHouseExample(cfg.Writer.ClickHouse.Config))
 }
 
-func portOf(addr string) string {
-	return addr[strings.LastIndex(addr, ":")+1:]
+// clickHouseExample is a command that shows the latest rows, for the
+// protocol the services use.
+func clickHouseExample(c chconn.Config) string {
+	q := fmt.Sprintf("SELECT * FROM %s.%s FINAL ORDER BY time DESC LIMIT 10", c.Database, c.Table)
+	if c.Protocol == chconn.ProtocolHTTP {
+		return fmt.Sprintf("curl -sS 'http://%s/' --data-binary %q", c.Addr, q)
+	}
+	return fmt.Sprintf("clickhouse-client --port %s -q %q", c.Addr[strings.LastIndex(c.Addr, ":")+1:], q)
 }

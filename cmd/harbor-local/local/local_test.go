@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/nats-io/nats.go"
 )
@@ -24,6 +24,16 @@ import (
 // free ports, posts the README's reading with the printed key, and finds it
 // in the ClickHouse the local mode started.
 func TestRunServesTheWholePipeline(t *testing.T) {
+	testRun(t, devenv.EngineServer, chconn.ProtocolNative)
+}
+
+// TestRunServesTheWholePipelineModern is TestRunServesTheWholePipeline with
+// LOCAL_CLICKHOUSE=chdb: ClickHouse 26, reached over HTTP.
+func TestRunServesTheWholePipelineModern(t *testing.T) {
+	testRun(t, devenv.EngineChDB, chconn.ProtocolHTTP)
+}
+
+func testRun(t *testing.T, engine devenv.Engine, protocol string) {
 	ports := make([]int, 3)
 	for i := range ports {
 		p, err := devenv.FreePort()
@@ -41,6 +51,7 @@ func TestRunServesTheWholePipeline(t *testing.T) {
 		"FLUSH_INTERVAL":        "100ms",
 		"HTTP_ADDR":             "127.0.0.1:0",
 		"READ_API_ENABLED":      "true",
+		"LOCAL_CLICKHOUSE":      string(engine),
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -84,11 +95,17 @@ func TestRunServesTheWholePipeline(t *testing.T) {
 		t.Fatalf("POST: %d", resp.StatusCode)
 	}
 
-	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{"127.0.0.1:" + itoa(ports[1])}})
+	if !strings.Contains(out.String(), "(LOCAL_CLICKHOUSE="+string(engine)+")") {
+		t.Fatalf("the engine is not printed:\n%s", out.String())
+	}
+	conn, err := chconn.Open(chconn.Config{Addr: "127.0.0.1:" + itoa(ports[1]), Protocol: protocol, Username: "default", DialTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	if v, err := conn.ServerVersion(); err == nil {
+		t.Logf("ClickHouse %s", v.Version)
+	}
 	for {
 		var value float64
 		err := conn.QueryRow(context.Background(), "SELECT value FROM harbor.readings FINAL WHERE harbor_id = 'demo' AND ship_id = 'ship-1'").Scan(&value)

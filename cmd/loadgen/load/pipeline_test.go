@@ -64,7 +64,6 @@ func startPipeline(t testing.TB, harbors ...string) *testPipeline {
 	return &testPipeline{url: "http://" + addr.Addr, clickhouse: ch.Addr}
 }
 
-
 func (p *testPipeline) options(harbor string, readings int64) Options {
 	return Options{
 		Ships: 20, Cargos: 5, Readings: readings, Start: DefaultStart(time.Now()), Seed: 7,

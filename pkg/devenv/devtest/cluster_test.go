@@ -2,11 +2,16 @@ package devtest
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/harbor-ingest/harbor/pkg/chconn"
+	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
 func TestZooKeeperStartsAndStops(t *testing.T) {
@@ -73,5 +78,66 @@ func TestClickHouseClusterReplicates(t *testing.T) {
 			t.Fatalf("the row inserted on %s is not on %s after 30s", c.Replicas[1].Addr, c.Replicas[0].Addr)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestClusterDDLRunsOnClickHouse26 runs the cluster schema's statements on
+// ClickHouse 26 (chDB configured as a replica: ZooKeeper, macros, the
+// cluster): the replicated local table, registered in ZooKeeper, and the
+// Distributed table over it. chDB has no distributed DDL queue, so each
+// statement runs here without its ON CLUSTER clause (which the 18.16
+// cluster tests run); that is as far as one chDB can take the cluster DDL.
+func TestClusterDDLRunsOnClickHouse26(t *testing.T) {
+	zk := ZooKeeper(t)
+	ports, err := devenv.FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := "127.0.0.1:" + strconv.Itoa(ports[0])
+	ch, err := devenv.StartChDBReplica(context.Background(), t.TempDir(), ports[0], devenv.Replica{
+		Cluster: "harbor", ZooKeeper: zk.Addr, Servers: []string{self}, Shard: "01", Name: "replica1", InterserverPort: ports[1],
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ch.Stop)
+	ctx := context.Background()
+	conn, err := chconn.Open(chconn.Config{Addr: ch.Addr, Protocol: ch.Protocol, Username: "default", DialTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	v, err := conn.ServerVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ClickHouse %s", v.Version)
+	table, err := schema.NewClusterTable("harbor", "readings", int(v.Version.Major), int(v.Version.Minor), schema.Cluster{Name: "harbor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ddl := range table.SchemaSQL() {
+		local := strings.Replace(ddl, " ON CLUSTER `harbor`", "", 1)
+		if local == ddl {
+			t.Fatalf("no ON CLUSTER clause in %s", ddl)
+		}
+		if err := conn.Exec(ctx, local); err != nil {
+			t.Fatalf("%s: %v", local, err)
+		}
+	}
+	var path, engine string
+	if err := conn.QueryRow(ctx, "SELECT zookeeper_path, engine FROM system.replicas WHERE database = 'harbor' AND table = ?", table.LocalName()).Scan(&path, &engine); err != nil {
+		t.Fatal(err)
+	}
+	if path != "/clickhouse/tables/01/harbor/readings_local" || engine != "ReplicatedReplacingMergeTree" {
+		t.Fatalf("the local table is %s at %q", engine, path)
+	}
+	var distributed string
+	if err := conn.QueryRow(ctx, "SELECT engine FROM system.tables WHERE database = 'harbor' AND name = ?", table.Name).Scan(&distributed); err != nil || distributed != "Distributed" {
+		t.Fatalf("the readers' table is %q, %v; want Distributed", distributed, err)
+	}
+	var warnings uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.warnings").Scan(&warnings); err != nil || warnings != 0 {
+		t.Fatalf("ClickHouse 26 warns %d times (%v)", warnings, err)
 	}
 }

@@ -42,6 +42,16 @@ func ClickHouse(t testing.TB) *devenv.ClickHouse {
 	return startForTest(t, "ClickHouse", devenv.StartClickHouse)
 }
 
+// ClickHouseOn is ClickHouse on the engine e: devenv.EngineServer (the
+// installed clickhouse-server) or devenv.EngineChDB (ClickHouse 26, over
+// HTTP).
+func ClickHouseOn(t testing.TB, e devenv.Engine) *devenv.ClickHouse {
+	t.Helper()
+	return startForTest(t, "ClickHouse ("+string(e)+")", func(ctx context.Context, dir string, port int) (*devenv.ClickHouse, error) {
+		return devenv.StartEngine(ctx, e, dir, port)
+	})
+}
+
 // ZooKeeper starts a standalone ZooKeeper server for a test, on a free
 // port with a temporary data directory, and stops it when the test ends. A
 // machine without ZooKeeper fails the test; it never skips.

@@ -83,6 +83,10 @@ func (r *Reader) currentTable() (schema.Table, error) {
 		return *t, nil
 	}
 	v, err := r.conn.ServerVersion()
+	if err := r.cfg.CheckServer(v, err); err != nil {
+		r.log.Error("ClickHouse refused for reads", "err", err)
+		return schema.Table{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
 	if err != nil {
 		return schema.Table{}, fmt.Errorf("%w at %s: %w", ErrUnavailable, r.cfg.Addr, err)
 	}
@@ -91,7 +95,7 @@ func (r *Reader) currentTable() (schema.Table, error) {
 		return schema.Table{}, err
 	}
 	r.table.Store(&t)
-	r.log.Info("ClickHouse ready for reads", "addr", r.cfg.Addr, "version", v.String(), "table", t.FullName(), "legacy_schema", t.Legacy)
+	r.log.Info("ClickHouse ready for reads", "addr", r.cfg.Addr, "protocol", r.cfg.Protocol, "version", v.String(), "table", t.FullName(), "legacy_schema", t.Legacy)
 	return t, nil
 }
 

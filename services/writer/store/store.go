@@ -3,6 +3,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -48,7 +49,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	version, err := waitForServer(ctx, conn, cfg.Addr, log)
+	version, err := waitForServer(ctx, conn, cfg.Config, log)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -63,7 +64,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 		conn.Close()
 		return nil, err
 	}
-	log.Info("ClickHouse ready", "addr", cfg.Addr, "version", version.String(), "table", table.FullName(), "legacy_schema", table.Legacy,
+	log.Info("ClickHouse ready", "addr", cfg.Addr, "protocol", cfg.Protocol, "version", version.String(), "table", table.FullName(), "legacy_schema", table.Legacy,
 		"cluster", cluster.Name, "insert_distributed", cluster.InsertDistributed)
 	if actual, err := s.columns(ctx); err == nil {
 		if problems := s.insertTarget().CompareColumns(actual); len(problems) > 0 {
@@ -83,18 +84,28 @@ func (s *Store) createSchema(ctx context.Context) error {
 	return nil
 }
 
-// waitForServer asks the server's version until it answers or ctx ends.
-func waitForServer(ctx context.Context, conn driver.Conn, addr string, log *slog.Logger) (driver.ServerVersion, error) {
+// waitForServer asks the server's version until it answers or ctx ends,
+// and gives up at once on a server that cannot serve the configured
+// protocol (chconn.Config.CheckServer).
+func waitForServer(ctx context.Context, conn driver.Conn, cfg chconn.Config, log *slog.Logger) (driver.ServerVersion, error) {
 	var v *driver.ServerVersion
 	err := retry.Do(ctx, retry.Policy{Min: 200 * time.Millisecond, Max: 5 * time.Second,
+		GiveUp: func(err error) bool { return errors.Is(err, chconn.ErrProtocol) },
 		OnRetry: func(err error, wait time.Duration) {
-			log.Warn("ClickHouse not reachable yet, retrying", "addr", addr, "err", err, "retry_in", wait)
-		}}, func(context.Context) (err error) {
+			log.Warn("ClickHouse not reachable yet, retrying", "addr", cfg.Addr, "protocol", cfg.Protocol, "err", err, "retry_in", wait)
+		}}, func(context.Context) error {
+		var err error
 		v, err = conn.ServerVersion()
+		if final := cfg.CheckServer(v, err); final != nil {
+			return final
+		}
 		return err
 	})
+	if errors.Is(err, chconn.ErrProtocol) {
+		return driver.ServerVersion{}, err
+	}
 	if err != nil {
-		return driver.ServerVersion{}, fmt.Errorf("reach ClickHouse at %s (set CLICKHOUSE_ADDR): %w", addr, err)
+		return driver.ServerVersion{}, fmt.Errorf("reach ClickHouse at %s (set CLICKHOUSE_ADDR): %w", cfg.Addr, err)
 	}
 	return *v, nil
 }

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,4 +71,28 @@ func sampleColumns() *schema.Columns {
 		Time:     []int64{1_700_000_000_001, 1_700_000_000_999, 1_700_000_001_000},
 		Value:    []float64{1, 2, 3},
 	}
+}
+
+// TestHTTPToAnOldServerIsRefusedAtOnce: CLICKHOUSE_PROTOCOL=http pointed at
+// a server too old for it (Debian's 18.16) fails Open at once with a
+// message that says what to do, instead of waiting for a server that
+// answers.
+func TestHTTPToAnOldServerIsRefusedAtOnce(t *testing.T) {
+	ch := devtest.ClickHouse(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := Config{Config: chconn.Config{Addr: ch.HTTPAddr, Protocol: chconn.ProtocolHTTP, Database: "harbor_test", Table: "readings",
+		Username: "default", DialTimeout: 5 * time.Second}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	started := time.Now()
+	st, err := Open(ctx, cfg, log)
+	if err == nil {
+		st.Close()
+		t.Fatal("Open over HTTP to an old server succeeded (is the installed clickhouse-server not Debian's 18.16?)")
+	}
+	if !errors.Is(err, chconn.ErrProtocol) || !strings.Contains(err.Error(), "CLICKHOUSE_PROTOCOL=native") || ctx.Err() != nil {
+		t.Fatalf("Open after %s: %v; want ErrProtocol at once, naming CLICKHOUSE_PROTOCOL=native", time.Since(started), err)
+	}
+	t.Log(err)
+	ch.Kill() // at once: a stop waits 10 s for the client's idle HTTP connection
 }
