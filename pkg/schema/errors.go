@@ -34,6 +34,10 @@ const (
 	ErrTypeLength    = "length"
 	ErrTypeChars     = "characters"
 	ErrTypeFinite    = "not_finite"
+	// ErrTypeSyntax is a line of a text body (line protocol, NDJSON, CSV)
+	// that its format cannot read: the line is refused, the others are
+	// still validated.
+	ErrTypeSyntax = "syntax"
 )
 
 // InvalidError reports the readings of a body that failed validation. A batch
