@@ -39,7 +39,7 @@ func decode(body []byte, now time.Time, opt schema.Options, o Options) (schema.D
 		maxLen = math.MaxInt
 	}
 	var readings []schema.Reading // sized at the first point
-	over := 0 // readings past maxLen, only counted
+	over := 0                     // readings past maxLen, only counted
 	line := 0
 	for rest := body; len(rest) > 0; {
 		line++

@@ -370,5 +370,5 @@ func at(b []byte, i int, what string) string {
 	if i >= len(b) {
 		return "invalid line protocol at the end of the line: " + what
 	}
-	return "invalid line protocol at column " + strconv.Itoa(i+1) + " (" + strconv.Quote(string(b[i : i+1])) + "): " + what
+	return "invalid line protocol at column " + strconv.Itoa(i+1) + " (" + strconv.Quote(string(b[i:i+1])) + "): " + what
 }
