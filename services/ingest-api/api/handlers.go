@@ -59,16 +59,25 @@ func (h *handlers) ingest(formats []bodyFormat) echo.HandlerFunc {
 }
 
 func (h *handlers) publish(c echo.Context, harborID string, rules harborRules, d schema.Decoded) error {
-	idem := c.Request().Header.Get("Idempotency-Key")
-	if len(idem) > 128 || !printableASCII(idem) {
-		return problem(http.StatusBadRequest, "Idempotency-Key must be at most 128 printable ASCII characters")
+	if err := h.store(c, harborID, rules, d); err != nil {
+		return err
 	}
 	answer := Accepted{Status: "accepted", Count: len(d.Readings)}
 	if d.Skipped != nil {
 		answer.Skipped = d.Skipped.Details
 	}
+	return c.JSON(http.StatusOK, answer)
+}
+
+// store takes the readings of a request from the harbor's rate and
+// publishes them, returning once they are stored, or the error to answer.
+func (h *handlers) store(c echo.Context, harborID string, rules harborRules, d schema.Decoded) error {
+	idem := c.Request().Header.Get("Idempotency-Key")
+	if len(idem) > 128 || !printableASCII(idem) {
+		return problem(http.StatusBadRequest, "Idempotency-Key must be at most 128 printable ASCII characters")
+	}
 	if len(d.Readings) == 0 { // a TTN uplink with nothing numeric: nothing to store, nothing to retry
-		return c.JSON(http.StatusOK, answer)
+		return nil
 	}
 	if err := h.rateLimit(c, harborID, rules.rates, len(d.Readings)); err != nil {
 		return err
@@ -78,7 +87,7 @@ func (h *handlers) publish(c echo.Context, harborID string, rules harborRules, d
 		return problem(http.StatusServiceUnavailable, "not stored: "+err.Error()+"; retry later")
 	}
 	h.m.readingsAccepted.WithLabelValues(harborID).Add(float64(len(d.Readings)))
-	return c.JSON(http.StatusOK, answer)
+	return nil
 }
 
 func (h *handlers) healthz(c echo.Context) error {

@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"github.com/harbor-ingest/harbor/pkg/format"
+	"github.com/harbor-ingest/harbor/pkg/format/csvbody"
 	"github.com/harbor-ingest/harbor/pkg/format/jsonbody"
+	"github.com/harbor-ingest/harbor/pkg/format/ndjson"
 	"github.com/harbor-ingest/harbor/pkg/format/ttn"
 )
 
@@ -29,8 +31,13 @@ type bodyFormat struct {
 var (
 	// One JSON object: a reading or a flat reading.
 	oneReading = []bodyFormat{{"application/json", jsonbody.DecodeReading}}
-	// A JSON array of readings and flat readings.
-	readingBatch = []bodyFormat{{"application/json", jsonbody.DecodeBatch}}
+	// A JSON array of readings and flat readings; or the same objects one
+	// per line (NDJSON); or CSV rows under a header.
+	readingBatch = []bodyFormat{
+		{"application/json", jsonbody.DecodeBatch},
+		{"application/x-ndjson", ndjson.Decode},
+		{"text/csv", csvbody.Decode},
+	}
 	// The Things Network's uplink webhook message.
 	ttnUplink = []bodyFormat{{"application/json", ttn.Decode}}
 )
