@@ -51,15 +51,22 @@ func readBody(c echo.Context, max int64, buf *bytes.Buffer) error {
 		}
 		defer zr.Close()
 		src = zr
+	case "zstd":
+		zr, err := newZstdReader(io.LimitReader(req.Body, max+1), max)
+		if err != nil {
+			return err
+		}
+		defer zr.Close()
+		src = zr
 	default:
-		return problem(http.StatusUnsupportedMediaType, "Content-Encoding "+enc+" is not supported: send gzip or no encoding")
+		return problem(http.StatusUnsupportedMediaType, "Content-Encoding "+enc+" is not supported: send gzip, zstd or no encoding")
 	}
 	if req.ContentLength > 0 {
 		buf.Grow(int(req.ContentLength) + bytes.MinRead)
 	}
 	n, err := buf.ReadFrom(io.LimitReader(src, max+1))
 	switch {
-	case n > max:
+	case n > max, errors.Is(err, errDecodedTooLarge):
 		return tooLarge(max)
 	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.Is(err, io.ErrUnexpectedEOF):
 		return problem(http.StatusBadRequest, "the gzip body is corrupt or truncated: "+err.Error())
