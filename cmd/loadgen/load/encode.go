@@ -49,6 +49,26 @@ func (e *Encoder) AppendReading(buf []byte, i int64) []byte {
 	return append(buf, '}')
 }
 
+// AppendLines appends readings [lo, hi) as InfluxDB line protocol, one
+// point per reading with the timestamp in seconds; the API stores each as
+// cargo <cargo_id>.value:
+//
+//	cargo-01,ship_id=ship-0001 value=21.437 1795600000
+func (e *Encoder) AppendLines(buf []byte, lo, hi int64) []byte {
+	for i := lo; i < hi; i++ {
+		p := e.cursor.At(i)
+		buf = append(buf, e.d.CargoID(p.Series)...)
+		buf = append(buf, ",ship_id="...)
+		buf = append(buf, e.d.ShipID(p.Series)...)
+		buf = append(buf, " value="...)
+		buf = strconv.AppendFloat(buf, p.Value(), 'f', -1, 64)
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, p.UnixSec(e.d), 10)
+		buf = append(buf, '\n')
+	}
+	return buf
+}
+
 // appendTime appends Unix seconds (at or after 1970) as RFC 3339 in UTC.
 func (e *Encoder) appendTime(buf []byte, sec int64) []byte {
 	day, rest := sec/86400, sec%86400

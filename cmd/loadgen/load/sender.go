@@ -25,6 +25,9 @@ type SendConfig struct {
 	// otherwise Batch readings go in each request to the batch endpoint.
 	Single bool
 	Batch  int
+	// LineProtocol posts the batches as InfluxDB line protocol to the
+	// InfluxDB 2 write endpoint (/api/v2/write) instead of JSON.
+	LineProtocol bool
 	// Conns is the number of connections, each used by one goroutine that
 	// sends a request and waits for its answer before the next.
 	Conns int
@@ -79,6 +82,9 @@ func perSec(n int64, d time.Duration) float64 {
 
 // Endpoint is the URL requests of cfg go to.
 func (cfg *SendConfig) Endpoint() string {
+	if cfg.LineProtocol {
+		return strings.TrimRight(cfg.URL, "/") + "/api/v2/write?bucket=" + cfg.Harbor + "&precision=s"
+	}
 	u := strings.TrimRight(cfg.URL, "/") + "/api/v1/ingest/ingest/" + cfg.Harbor
 	if !cfg.Single {
 		u += "/batch"
@@ -204,9 +210,12 @@ func (s *sender) work(ctx context.Context, t *tally) {
 			s.stopped.Store(true)
 			return
 		}
-		if s.cfg.Single {
+		switch {
+		case s.cfg.Single:
 			buf = enc.AppendReading(buf[:0], lo)
-		} else {
+		case s.cfg.LineProtocol:
+			buf = enc.AppendLines(buf[:0], lo, hi)
+		default:
 			buf = enc.AppendBatch(buf[:0], lo, hi)
 		}
 		body := buf
@@ -252,7 +261,11 @@ func (s *sender) post(t *tally, body []byte, n int64) {
 		return
 	}
 	req.ContentLength = int64(len(body))
-	req.Header.Set("Content-Type", "application/json")
+	if s.cfg.LineProtocol {
+		req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	} else {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("X-API-Key", s.cfg.Key)
 	if s.cfg.Gzip {
 		req.Header.Set("Content-Encoding", "gzip")
@@ -288,7 +301,7 @@ func (s *sender) post(t *tally, body []byte, n int64) {
 		t.addError(fmt.Sprintf("HTTP %d, reading the answer: %v", resp.StatusCode, err))
 	default:
 		t.statuses[resp.StatusCode]++
-		if resp.StatusCode == http.StatusOK {
+		if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNoContent && s.cfg.LineProtocol {
 			t.accepted += n
 		} else if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			t.addError(fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(answer[:min(len(answer), 300)])))
