@@ -14,7 +14,8 @@ import (
 // their buffers are reused from body to body.
 type decoder struct {
 	parser
-	flat  []schema.FlatField
+	flat  []schema.FlatField // for points of many fields
+	ends  []int              // where each field's cargo_id ends in buf
 	clock clock
 }
 
@@ -86,12 +87,12 @@ func (d *decoder) numericFields() int {
 // readings validates the point of a line and appends its readings to out.
 func (d *decoder) readings(v *schema.Validator, line int, o *Options, out []schema.Reading) []schema.Reading {
 	pt := &d.pt
-	ship := shipTag(pt.tags, o.ShipTags)
+	ship := d.shipTag(o.ShipTags)
 	if ship < 0 {
 		v.Fail(line, "ship_id", schema.ErrTypeMissing, "ship_id is required: give the point one of the tags "+strings.Join(o.ShipTags, ", "))
 		return out
 	}
-	raw := schema.Raw{ShipID: schema.Field{Kind: schema.String, Text: pt.tags[ship].value}}
+	raw := schema.Raw{ShipID: schema.Field{Kind: schema.String, Text: d.text(pt.tags[ship].value)}}
 	if pt.hasTime {
 		ms, ok := d.clock.millis(pt.time)
 		if !ok {
@@ -102,39 +103,64 @@ func (d *decoder) readings(v *schema.Validator, line int, o *Options, out []sche
 	}
 	// The cargo_id of each field is measurement.field plus the other tags:
 	// the measurement and the tags are escaped once, then copied.
-	m0 := len(d.buf)
-	d.buf = appendEscaped(d.buf, pt.measurement, '.', '.')
-	m1 := len(d.buf)
+	// (In locals, stored once: each store of a slice to the decoder is a
+	// pointer written to the heap.)
+	buf := d.buf
+	m0 := len(buf)
+	buf = appendEscaped(buf, d.text(pt.measurement), '.', '.')
+	m1 := len(buf)
 	for j, t := range pt.tags {
 		if j != ship {
-			d.buf = append(d.buf, ',')
-			d.buf = appendEscaped(d.buf, t.key, ',', '=')
-			d.buf = append(d.buf, '=')
-			d.buf = appendEscaped(d.buf, t.value, ',', ',')
+			buf = append(buf, ',')
+			buf = appendEscaped(buf, d.text(t.key), ',', '=')
+			buf = append(buf, '=')
+			buf = appendEscaped(buf, d.text(t.value), ',', ',')
 		}
 	}
-	t1 := len(d.buf)
-	flat := d.flat[:0]
+	t1 := len(buf)
+	// The keys are built first, then sliced: the buffer may move meanwhile.
+	ends := d.ends[:0]
 	for _, f := range pt.fields {
-		k0 := len(d.buf)
-		d.buf = append(d.buf, d.buf[m0:m1]...)
-		d.buf = append(d.buf, '.')
-		d.buf = appendEscaped(d.buf, f.key, ',', ',')
-		d.buf = append(d.buf, d.buf[m1:t1]...)
-		key := d.buf[k0:len(d.buf):len(d.buf)]
+		buf = append(buf, buf[m0:m1]...)
+		buf = append(buf, '.')
+		buf = appendEscaped(buf, d.text(f.key), ',', ',')
+		buf = append(buf, buf[m1:t1]...)
+		ends = append(ends, len(buf))
+	}
+	if cap(buf) != cap(d.buf) {
+		d.buf = buf
+	}
+	if cap(ends) != cap(d.ends) {
+		d.ends = ends
+	}
+	var small [8]schema.FlatField // on the stack: no pointers written to the heap
+	flat := small[:0]
+	if n := len(pt.fields); n > len(small) {
+		if cap(d.flat) < n {
+			d.flat = make([]schema.FlatField, 0, n) // never outgrown below
+		}
+		flat = d.flat[:0]
+	}
+	k0 := t1
+	for j, f := range pt.fields {
+		key := buf[k0:ends[j]:ends[j]]
+		k0 = ends[j]
 		var value schema.Field
 		switch f.kind {
 		case kindString:
 			v.Fail(line, string(key), schema.ErrTypeType, "string fields are not readings: Harbor stores numbers and booleans; leave the field out (Telegraf: fieldexclude) or send a number")
 			continue
 		case kindBool:
-			value = schema.Field{Kind: schema.Bool, Text: f.text}
+			value = schema.Field{Kind: schema.Bool, Text: falseText}
+			if f.text.lo == 1 {
+				value.Text = trueText
+			}
 		default:
-			value = schema.Field{Kind: schema.Number, Text: f.text}
+			value = schema.Field{Kind: schema.Number, Text: d.text(f.text)}
 		}
 		flat = append(flat, schema.FlatField{Key: key, Value: value})
 	}
-	d.flat = flat
+
 	if len(flat) == 0 {
 		return out
 	}
@@ -142,11 +168,12 @@ func (d *decoder) readings(v *schema.Validator, line int, o *Options, out []sche
 	return v.Object(line, &raw, out)
 }
 
-// shipTag is the index of the first of names among the tags, or -1.
-func shipTag(tags []tag, names []string) int {
+// shipTag is the index of the first of names among the point's tags, or -1.
+func (d *decoder) shipTag(names []string) int {
+	tags := d.pt.tags
 	for _, name := range names {
 		for j := range tags {
-			if string(tags[j].key) == name {
+			if string(d.text(tags[j].key)) == name {
 				return j
 			}
 		}

@@ -6,8 +6,18 @@ import (
 	"strconv"
 )
 
+// span is a name or value of a point: bytes lo to hi of the line, or of
+// the parser's buffer (inBuf) where escapes made it differ from the line.
+// Spans hold no pointers, so that parsing writes no pointers to the heap.
+type span struct {
+	lo, hi int32
+	inBuf  bool
+}
+
+func (s span) empty() bool { return s.lo == s.hi }
+
 // tag is a tag of a point, unescaped.
-type tag struct{ key, value []byte }
+type tag struct{ key, value span }
 
 // The kinds of field values.
 const (
@@ -19,17 +29,16 @@ const (
 )
 
 // field is a field of a point: its unescaped key, and for numbers the
-// literal without its i or u suffix, for booleans "true" or "false".
+// literal without its i or u suffix.
 type field struct {
-	key  []byte
+	key  span
 	kind byte
-	text []byte
+	text span
 }
 
-// point is one line of line protocol. Its slices point into the body or
-// into the parser's buffer, and are valid until the next line is parsed.
+// point is one line of line protocol, valid until the next line is parsed.
 type point struct {
-	measurement []byte
+	measurement span
 	tags        []tag // sorted by key
 	fields      []field
 	hasTime     bool
@@ -39,8 +48,17 @@ type point struct {
 // parser reads lines of line protocol, reusing its buffers from line to
 // line.
 type parser struct {
-	pt  point
-	buf []byte // unescaped names; reset for each line
+	pt   point
+	line []byte
+	buf  []byte // unescaped names; reset for each line
+}
+
+// text is the bytes of s.
+func (p *parser) text(s span) []byte {
+	if s.inBuf {
+		return p.buf[s.lo:s.hi:s.hi]
+	}
+	return p.line[s.lo:s.hi:s.hi]
 }
 
 // Which characters end a name: measurement, tag key, tag value or field key.
@@ -73,26 +91,27 @@ func (p *parser) parse(b []byte) (ok bool, problem string) {
 	if i == len(b) || b[i] == '#' {
 		return false, ""
 	}
-	p.buf = p.buf[:0]
+	p.buf, p.line = p.buf[:0], b
 	pt := &p.pt
-	pt.tags, pt.fields, pt.hasTime = pt.tags[:0], pt.fields[:0], false
+	tags, fields := pt.tags[:0], pt.fields[:0] // stored at the end: see decoder.readings
+	pt.hasTime = false
 
 	pt.measurement, i = p.name(b, i, stopComma|stopSpace)
-	if len(pt.measurement) == 0 {
+	if pt.measurement.empty() {
 		return false, at(b, i, "expected a measurement")
 	}
 	for i < len(b) && b[i] == ',' {
 		var t tag
-		if t.key, i = p.name(b, i+1, stopComma|stopSpace|stopEquals); len(t.key) == 0 {
+		if t.key, i = p.name(b, i+1, stopComma|stopSpace|stopEquals); t.key.empty() {
 			return false, at(b, i, "expected a tag key")
 		}
 		if i >= len(b) || b[i] != '=' {
 			return false, at(b, i, "expected '=' after a tag key")
 		}
-		if t.value, i = p.name(b, i+1, stopComma|stopSpace); len(t.value) == 0 {
+		if t.value, i = p.name(b, i+1, stopComma|stopSpace); t.value.empty() {
 			return false, at(b, i, "expected a tag value (a tag cannot be empty: leave it out)")
 		}
-		pt.tags = append(pt.tags, t)
+		tags = append(tags, t)
 	}
 	if i >= len(b) || b[i] != ' ' {
 		return false, at(b, i, "expected a space and the fields after the measurement and tags")
@@ -102,7 +121,7 @@ func (p *parser) parse(b []byte) (ok bool, problem string) {
 	}
 	for {
 		var f field
-		if f.key, i = p.name(b, i, stopComma|stopSpace|stopEquals); len(f.key) == 0 {
+		if f.key, i = p.name(b, i, stopComma|stopSpace|stopEquals); f.key.empty() {
 			return false, at(b, i, "expected a field key")
 		}
 		if i >= len(b) || b[i] != '=' {
@@ -112,7 +131,7 @@ func (p *parser) parse(b []byte) (ok bool, problem string) {
 		if i, problem = fieldValue(b, i+1, &f); problem != "" {
 			return false, problem
 		}
-		pt.fields = append(pt.fields, f)
+		fields = append(fields, f)
 		if i < len(b) && b[i] == ',' {
 			i++
 			continue
@@ -140,6 +159,12 @@ func (p *parser) parse(b []byte) (ok bool, problem string) {
 			return false, at(b, i, "expected the end of the line after the timestamp")
 		}
 	}
+	if cap(tags) != cap(pt.tags) || len(tags) != len(pt.tags) {
+		pt.tags = tags
+	}
+	if cap(fields) != cap(pt.fields) || len(fields) != len(pt.fields) {
+		pt.fields = fields
+	}
 	return true, p.sortTags()
 }
 
@@ -147,7 +172,7 @@ func (p *parser) parse(b []byte) (ok bool, problem string) {
 // b[i], up to the first unescaped character of stop, and returns it
 // unescaped and where it ends. A backslash escapes a comma, an equals sign,
 // a space or a backslash; before anything else it is itself.
-func (p *parser) name(b []byte, i int, stop int) ([]byte, int) {
+func (p *parser) name(b []byte, i int, stop int) (span, int) {
 	start, escaped := i, false
 	for i < len(b) {
 		m := class[b[i]]
@@ -167,7 +192,7 @@ func (p *parser) name(b []byte, i int, stop int) ([]byte, int) {
 	}
 	i = min(i, len(b)) // a backslash at the end is itself
 	if !escaped {
-		return b[start:i], i
+		return span{lo: int32(start), hi: int32(i)}, i
 	}
 	from := len(p.buf)
 	for j := start; j < i; j++ {
@@ -181,9 +206,7 @@ func (p *parser) name(b []byte, i int, stop int) ([]byte, int) {
 		}
 		p.buf = append(p.buf, c)
 	}
-	// Later appends never change these bytes: they go past them, or to a
-	// new array while this slice keeps the old one.
-	return p.buf[from:len(p.buf):len(p.buf)], i
+	return span{lo: int32(from), hi: int32(len(p.buf)), inBuf: true}, i
 }
 
 // fieldValue reads the value of f at b[i] and returns where it ends.
@@ -212,27 +235,28 @@ func fieldValue(b []byte, i int, f *field) (int, string) {
 	case c == 't' || c == 'T' || c == 'f' || c == 'F':
 		switch string(tok) {
 		case "t", "T", "true", "True", "TRUE":
-			f.kind, f.text = kindBool, trueText
+			f.kind, f.text = kindBool, span{lo: 1}
 		case "f", "F", "false", "False", "FALSE":
-			f.kind, f.text = kindBool, falseText
+			f.kind, f.text = kindBool, span{}
 		default:
 			return i, at(b, start, "invalid boolean field value: write t, true, f or false")
 		}
 		return i, ""
 	}
+	f.text = span{lo: int32(start), hi: int32(i)}
 	switch tok[len(tok)-1] {
 	case 'i':
-		f.kind, f.text = kindInt, tok[:len(tok)-1]
-		if _, ok := parseInt(f.text); !ok {
+		f.kind, f.text.hi = kindInt, f.text.hi-1
+		if _, ok := parseInt(tok[:len(tok)-1]); !ok {
 			return i, at(b, start, "invalid integer field value: digits and i, within 64 bits")
 		}
 	case 'u':
-		f.kind, f.text = kindUint, tok[:len(tok)-1]
-		if !digits(f.text) || (len(f.text) > 19 && !fitsUint(f.text)) {
+		f.kind, f.text.hi = kindUint, f.text.hi-1
+		if d := tok[:len(tok)-1]; !digits(d) || (len(d) > 19 && !fitsUint(d)) {
 			return i, at(b, start, "invalid unsigned field value: digits and u, within 64 bits")
 		}
 	default:
-		f.kind, f.text = kindFloat, tok
+		f.kind = kindFloat
 		if !isFloat(tok) {
 			return i, at(b, start, "invalid field value: a number (1.5, 2i, 3u), a boolean or a double-quoted string")
 		}
@@ -355,9 +379,9 @@ func isFloat(b []byte) bool {
 func (p *parser) sortTags() string {
 	tags := p.pt.tags
 	for i := 1; i < len(tags); i++ {
-		for j := i; j > 0 && bytes.Compare(tags[j-1].key, tags[j].key) >= 0; j-- {
-			if bytes.Equal(tags[j-1].key, tags[j].key) {
-				return "the tag " + strconv.Quote(string(tags[j].key)) + " is given twice"
+		for j := i; j > 0 && bytes.Compare(p.text(tags[j-1].key), p.text(tags[j].key)) >= 0; j-- {
+			if bytes.Equal(p.text(tags[j-1].key), p.text(tags[j].key)) {
+				return "the tag " + strconv.Quote(string(p.text(tags[j].key))) + " is given twice"
 			}
 			tags[j-1], tags[j] = tags[j], tags[j-1]
 		}
