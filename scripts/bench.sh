@@ -20,6 +20,7 @@
 #              one inserter (like one writer): the sink's own limit
 #   5. line protocol: as (1), the same readings as InfluxDB line protocol to
 #              /api/v2/write, one point per reading: its readings/s beside (1)'s
+#   6. ndjson, 7. csv: as (1), the same readings as NDJSON and as CSV
 #
 # Before it starts anything it waits for a quiet machine: the 1-minute load
 # average below QUIET_LOAD and no process it did not start that is a
@@ -33,7 +34,7 @@
 # notes what was discarded, and why.
 #
 # Settings (environment): READINGS (10000000), SINGLE_REQUESTS (100000),
-# RATE_SECONDS (30), WRITERS (1), SCENARIOS ("1 2 3 4 5"), API_PORT (18480),
+# RATE_SECONDS (30), WRITERS (1), SCENARIOS ("1 2 3 4 5 6 7"), API_PORT (18480),
 # NATS_PORT (14622), CH_PORT (19400), WRITER_PORT (18481: the first writer's
 # probes and metrics, the next ones on the following ports),
 # MAX_DURATION (15m, bound on each send phase and each wait for rows),
@@ -56,7 +57,7 @@ READINGS=${READINGS:-10000000}
 SINGLE_REQUESTS=${SINGLE_REQUESTS:-100000}
 RATE_SECONDS=${RATE_SECONDS:-30}
 WRITERS=${WRITERS:-1}
-SCENARIOS=${SCENARIOS:-1 2 3 4 5}
+SCENARIOS=${SCENARIOS:-1 2 3 4 5 6 7}
 API_PORT=${API_PORT:-18480}
 NATS_PORT=${NATS_PORT:-14622}
 CH_PORT=${CH_PORT:-19400}
@@ -76,7 +77,7 @@ command -v curl >/dev/null || { echo "bench.sh needs curl (apt-get install curl)
 [[ "$RETRIES" =~ ^[0-9]+$ ]] || { echo "RETRIES must be a number, not '$RETRIES'" >&2; exit 1; }
 SCENARIOS=${SCENARIOS//,/ }
 for s in $SCENARIOS; do
-	[[ "$s" =~ ^[1-5]$ ]] || { echo "SCENARIOS lists 1 to 5, not '$s'" >&2; exit 1; }
+	[[ "$s" =~ ^[1-7]$ ]] || { echo "SCENARIOS lists 1 to 7, not '$s'" >&2; exit 1; }
 done
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 if want 2 && ! want 1; then
@@ -192,7 +193,7 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 # exact: key-KIND-RUN-A opens bench-KIND-RUN-A.
 RUN=$(date +%s)
 KEYS=""
-for kind in batch rate single lp; do
+for kind in batch rate single lp ndjson csv; do
 	for a in $(seq 1 $((RETRIES + 1))); do KEYS+="${KEYS:+,}key-$kind-$RUN-$a:bench-$kind-$RUN-$a"; done
 done
 
@@ -390,11 +391,17 @@ fi
 if want 5; then
 	scenario s5 "5 line protocol 5000 ×4" lp -mode line-protocol -batch 5000 -conns 4 -readings "$READINGS" -verify
 fi
+if want 6; then
+	scenario s6 "6 ndjson 5000 ×4" ndjson -mode ndjson -batch 5000 -conns 4 -readings "$READINGS" -verify
+fi
+if want 7; then
+	scenario s7 "7 csv 5000 ×4" csv -mode csv -batch 5000 -conns 4 -readings "$READINGS" -verify
+fi
 
 ch_version=$(/usr/sbin/clickhouse-server --version 2>/dev/null | head -1 || true)
 [[ -n "$ch_version" ]] || ch_version="clickhouse-server $(dpkg-query -W -f='${Version}' clickhouse-server 2>/dev/null || clickhouse-client --version 2>/dev/null || echo unknown)"
 CMD="READINGS=$READINGS SINGLE_REQUESTS=$SINGLE_REQUESTS RATE_SECONDS=$RATE_SECONDS WRITERS=$WRITERS"
-[[ "$SCENARIOS" == "1 2 3 4 5" ]] || CMD+=" SCENARIOS=\"$SCENARIOS\""
+[[ "$SCENARIOS" == "1 2 3 4 5 6 7" ]] || CMD+=" SCENARIOS=\"$SCENARIOS\""
 [[ "$WRITER_GOMEMLIMIT" == 250MiB ]] || CMD+=" WRITER_GOMEMLIMIT=\"$WRITER_GOMEMLIMIT\""
 SECTION=$(
 	cat <<EOF

@@ -105,7 +105,7 @@ func (p *testPipeline) options(harbor string, readings int64) Options {
 // The smoke test: the sender against a real pipeline, every reading stored,
 // and the report's counts right, in each mode.
 func TestSmokeAgainstThePipeline(t *testing.T) {
-	p := startPipeline(t, "smoke-batch", "smoke-single", "smoke-gzip", "smoke-lp")
+	p := startPipeline(t, "smoke-batch", "smoke-single", "smoke-gzip", "smoke-lp", "smoke-ndjson", "smoke-csv")
 	ctx := context.Background()
 
 	o := p.options("smoke-batch", 20_000)
@@ -129,14 +129,17 @@ func TestSmokeAgainstThePipeline(t *testing.T) {
 	}
 	checkReport(t, rep, 300, 300)
 
-	o = p.options("smoke-lp", 10_000)
-	o.Send.LineProtocol = true
-	rep, err = Run(ctx, o)
-	if err != nil {
-		t.Fatal(err)
+	for _, f := range []Format{LineProtocol, NDJSON, CSV} {
+		harbor := map[Format]string{LineProtocol: "smoke-lp", NDJSON: "smoke-ndjson", CSV: "smoke-csv"}[f]
+		o = p.options(harbor, 10_000)
+		o.Send.Format = f
+		rep, err = Run(ctx, o)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		checkReport(t, rep, 10_000, 10)
+		p.checkStored(t, o, harbor)
 	}
-	checkReport(t, rep, 10_000, 10)
-	p.checkStored(t, o, "smoke-lp")
 
 	o = p.options("smoke-gzip", 5_000)
 	o.Send.Gzip, o.Send.Rate = true, 20_000

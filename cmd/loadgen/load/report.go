@@ -15,7 +15,7 @@ import (
 // Report is the outcome of one loadgen run, as a table for people
 // (WriteTable) and a JSON line for scripts (WriteJSON).
 type Report struct {
-	Mode       string  `json:"mode"` // batch, line-protocol, single or direct
+	Mode       string  `json:"mode"` // batch, ndjson, csv, line-protocol, single or direct
 	Harbor     string  `json:"harbor"`
 	Batch      int     `json:"batch"` // readings per request, rows per insert in direct mode
 	Conns      int     `json:"conns"` // connections, inserters in direct mode

@@ -25,9 +25,10 @@ type SendConfig struct {
 	// otherwise Batch readings go in each request to the batch endpoint.
 	Single bool
 	Batch  int
-	// LineProtocol posts the batches as InfluxDB line protocol to the
-	// InfluxDB 2 write endpoint (/api/v2/write) instead of JSON.
-	LineProtocol bool
+	// Format is the body format of the batches: JSON (the default, ""),
+	// NDJSON or CSV to the batch endpoint, or InfluxDB line protocol to the
+	// InfluxDB 2 write endpoint (/api/v2/write).
+	Format Format
 	// Conns is the number of connections, each used by one goroutine that
 	// sends a request and waits for its answer before the next.
 	Conns int
@@ -82,7 +83,7 @@ func perSec(n int64, d time.Duration) float64 {
 
 // Endpoint is the URL requests of cfg go to.
 func (cfg *SendConfig) Endpoint() string {
-	if cfg.LineProtocol {
+	if cfg.Format == LineProtocol {
 		return strings.TrimRight(cfg.URL, "/") + "/api/v2/write?bucket=" + cfg.Harbor + "&precision=s"
 	}
 	u := strings.TrimRight(cfg.URL, "/") + "/api/v1/ingest/ingest/" + cfg.Harbor
@@ -213,8 +214,12 @@ func (s *sender) work(ctx context.Context, t *tally) {
 		switch {
 		case s.cfg.Single:
 			buf = enc.AppendReading(buf[:0], lo)
-		case s.cfg.LineProtocol:
+		case s.cfg.Format == LineProtocol:
 			buf = enc.AppendLines(buf[:0], lo, hi)
+		case s.cfg.Format == NDJSON:
+			buf = enc.AppendNDJSON(buf[:0], lo, hi)
+		case s.cfg.Format == CSV:
+			buf = enc.AppendCSV(buf[:0], lo, hi)
 		default:
 			buf = enc.AppendBatch(buf[:0], lo, hi)
 		}
@@ -261,11 +266,7 @@ func (s *sender) post(t *tally, body []byte, n int64) {
 		return
 	}
 	req.ContentLength = int64(len(body))
-	if s.cfg.LineProtocol {
-		req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	} else {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req.Header.Set("Content-Type", s.cfg.Format.contentType())
 	req.Header.Set("X-API-Key", s.cfg.Key)
 	if s.cfg.Gzip {
 		req.Header.Set("Content-Encoding", "gzip")
@@ -301,7 +302,7 @@ func (s *sender) post(t *tally, body []byte, n int64) {
 		t.addError(fmt.Sprintf("HTTP %d, reading the answer: %v", resp.StatusCode, err))
 	default:
 		t.statuses[resp.StatusCode]++
-		if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNoContent && s.cfg.LineProtocol {
+		if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNoContent && s.cfg.Format == LineProtocol {
 			t.accepted += n
 		} else if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			t.addError(fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(answer[:min(len(answer), 300)])))

@@ -145,3 +145,23 @@ func BenchmarkDecode5000(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "readings/s")
 }
+
+// TestHostileBodies: long, wide or binary bodies answer an error, without panics.
+func TestHostileBodies(t *testing.T) {
+	wide := make([]string, 1<<14)
+	for i := range wide {
+		wide[i] = "c" + strconv.Itoa(i)
+	}
+	for name, body := range map[string]string{
+		"wide":         "ship_id," + strings.Join(wide, ",") + "\ns" + strings.Repeat(",1", len(wide)) + "\n",
+		"long cell":    "ship_id,cargo_id,value\n\"" + strings.Repeat("a", 1<<20) + "\",c,1\n",
+		"open quote":   "ship_id,cargo_id,value\n\"" + strings.Repeat("a,\n", 1<<16),
+		"many rows":    "ship_id,cargo_id,value\n" + strings.Repeat("s,c\n", 1<<16),
+		"binary":       "ship_id,a\n\x00\x01,\xfe",
+		"empty header": strings.Repeat(",", 1<<16) + "\n",
+	} {
+		if _, err := Decode([]byte(body), testNow, opts(10000, schema.Whole)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -136,3 +136,19 @@ func BenchmarkDecode5000(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "readings/s")
 }
+
+// TestHostileBodies: long, deep, wide or binary bodies answer an error, without panics.
+func TestHostileBodies(t *testing.T) {
+	for name, body := range map[string]string{
+		"deep":         `{"ship_id":"s","x":` + strings.Repeat("[", 1<<16) + "\n",
+		"long string":  `{"ship_id":"` + strings.Repeat("a", 1<<20) + `","cargo_id":"c","value":1}`,
+		"many fields":  `{"ship_id":"s"` + strings.Repeat(`,"f":1`, 1<<16) + `,"g":"x"}` + "\n" + "{}",
+		"many lines":   strings.Repeat("{}\n", 1<<16),
+		"binary":       "\x00\x01{\"\xfe",
+		"blank spaces": strings.Repeat(" \t\r\n", 1<<18) + "x",
+	} {
+		if _, err := Decode([]byte(body), testNow, opts(10000, schema.Whole)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
