@@ -3,13 +3,18 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/schema"
+	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestInfluxWriteCredentialsAndHarbors: every way InfluxDB clients send
@@ -122,5 +127,28 @@ func TestBatchFormatsByContentType(t *testing.T) {
 	rec = send(e, http.MethodPost, "/api/v2/ingest/batch", "x", "X-API-Key", "w", "Content-Type", "text/plain")
 	if rec.Code != http.StatusUnsupportedMediaType || !strings.Contains(rec.Body.String(), "application/x-ndjson or text/csv") {
 		t.Fatalf("text/plain: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestInfluxWriteRetryAnswers: 429 and 503 carry Retry-After, which
+// InfluxDB clients and Telegraf wait for before they retry.
+func TestInfluxWriteRetryAnswers(t *testing.T) {
+	e, _ := newRecordingAPI(t, map[string]string{"DEFAULT_READINGS_PER_SECOND": "1"})
+	rec := send(e, http.MethodPost, "/api/v2/write", "m,host=h a=1,b=2,c=3", "Authorization", "Token w")
+	var ie InfluxError
+	if err := json.Unmarshal(rec.Body.Bytes(), &ie); err != nil || rec.Code != http.StatusTooManyRequests || ie.Code != "too many requests" || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("over the rate: %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{"RETRY_AFTER": "3s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	e = New(cfg, Deps{Auth: testKeys, Harbors: partialHarbors{}, Limiter: limit.New(time.Second, func() int { return 1 }),
+		Publisher: failingPublisher{}, Registry: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	rec = send(e, http.MethodPost, "/write?db=fleet&p=w", "m,host=h a=1")
+	if err := json.Unmarshal(rec.Body.Bytes(), &ie); err != nil || rec.Code != http.StatusServiceUnavailable || ie.Code != "unavailable" ||
+		rec.Header().Get("Retry-After") != "3" || !strings.Contains(ie.Error, "retry later") {
+		t.Fatalf("publish failing: %d %v %s", rec.Code, rec.Header(), rec.Body)
 	}
 }
