@@ -9,6 +9,7 @@ GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 # run with a spurious "context deadline exceeded" when the machine is busy
 # (golang/go#75804, fixed in Go 1.27).
 FUZZ_TARGETS := ./pkg/format/jsonbody:FuzzDecodeReading ./pkg/format/jsonbody:FuzzDecodeBatch \
+	./pkg/format/lineproto:FuzzDecode ./pkg/format/ndjson:FuzzDecode ./pkg/format/csvbody:FuzzDecode \
 	./pkg/schema:FuzzDecodePayload ./pkg/schema:FuzzParseTime
 FUZZTIME ?= 300000x
 

@@ -23,6 +23,9 @@
 #   5. single without group commit: as 3, against the second ingest-api
 #              (PUBLISH_COALESCE=false): a message, and a sync, per request
 #   6. spread: as 3, the requests spread over HARBORS harbors in turn
+#   7. line protocol: as (1), the same readings as InfluxDB line protocol to
+#              /api/v2/write, one point per reading: its readings/s beside (1)'s
+#   8. ndjson, 9. csv: as (1), the same readings as NDJSON and as CSV
 #
 # NATS syncs each message to disk before acknowledging it, as Harbor ships
 # it; LOCAL_NATS_SYNC_ALWAYS=false measures nats-server's default (a sync
@@ -41,7 +44,7 @@
 #
 # Settings (environment): READINGS (10000000), SINGLE_REQUESTS (100000),
 # RATE_SECONDS (30), WRITERS (1), HARBORS (100, of scenario 6),
-# SCENARIOS ("1 2 3 4 5 6"), API_PORT (18480), API_NC_PORT (18479, the
+# SCENARIOS ("1 2 3 4 5 6 7 8 9"), API_PORT (18480), API_NC_PORT (18479, the
 # ingest-api without group commit),
 # NATS_PORT (14622), CH_PORT (19400), WRITER_PORT (18481: the first writer's
 # probes and metrics, the next ones on the following ports),
@@ -66,7 +69,7 @@ SINGLE_REQUESTS=${SINGLE_REQUESTS:-100000}
 RATE_SECONDS=${RATE_SECONDS:-30}
 WRITERS=${WRITERS:-1}
 HARBORS=${HARBORS:-100}
-SCENARIOS=${SCENARIOS:-1 2 3 4 5 6}
+SCENARIOS=${SCENARIOS:-1 2 3 4 5 6 7 8 9}
 API_PORT=${API_PORT:-18480}
 API_NC_PORT=${API_NC_PORT:-18479}
 LOCAL_NATS_SYNC_ALWAYS=${LOCAL_NATS_SYNC_ALWAYS:-true}
@@ -89,7 +92,7 @@ command -v curl >/dev/null || { echo "bench.sh needs curl (apt-get install curl)
 [[ "$HARBORS" =~ ^[1-9][0-9]*$ ]] || { echo "HARBORS must be a positive number, not '$HARBORS'" >&2; exit 1; }
 SCENARIOS=${SCENARIOS//,/ }
 for s in $SCENARIOS; do
-	[[ "$s" =~ ^[1-6]$ ]] || { echo "SCENARIOS lists 1 to 6, not '$s'" >&2; exit 1; }
+	[[ "$s" =~ ^[1-9]$ ]] || { echo "SCENARIOS lists 1 to 9, not '$s'" >&2; exit 1; }
 done
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 if want 2 && ! want 1; then
@@ -207,7 +210,7 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 # key-spread-RUN-A-I opens bench-spread-RUN-A-I, I from 0 to HARBORS-1.
 RUN=$(date +%s)
 KEYS=""
-for kind in batch rate single single-nc; do
+for kind in batch rate single single-nc lp ndjson csv; do
 	for a in $(seq 1 $((RETRIES + 1))); do KEYS+="${KEYS:+,}key-$kind-$RUN-$a:bench-$kind-$RUN-$a"; done
 done
 if want 6; then
@@ -427,11 +430,20 @@ fi
 if want 6; then
 	scenario s6 "6 single ×32 over $HARBORS harbors" spread -mode single -conns 32 -readings "$SINGLE_REQUESTS" -verify
 fi
+if want 7; then
+	scenario s7 "7 line protocol 5000 ×4" lp -mode line-protocol -batch 5000 -conns 4 -readings "$READINGS" -verify
+fi
+if want 8; then
+	scenario s8 "8 ndjson 5000 ×4" ndjson -mode ndjson -batch 5000 -conns 4 -readings "$READINGS" -verify
+fi
+if want 9; then
+	scenario s9 "9 csv 5000 ×4" csv -mode csv -batch 5000 -conns 4 -readings "$READINGS" -verify
+fi
 
 ch_version=$(/usr/sbin/clickhouse-server --version 2>/dev/null | head -1 || true)
 [[ -n "$ch_version" ]] || ch_version="clickhouse-server $(dpkg-query -W -f='${Version}' clickhouse-server 2>/dev/null || clickhouse-client --version 2>/dev/null || echo unknown)"
 CMD="READINGS=$READINGS SINGLE_REQUESTS=$SINGLE_REQUESTS RATE_SECONDS=$RATE_SECONDS WRITERS=$WRITERS"
-[[ "$SCENARIOS" == "1 2 3 4 5 6" ]] || CMD+=" SCENARIOS=\"$SCENARIOS\""
+[[ "$SCENARIOS" == "1 2 3 4 5 6 7 8 9" ]] || CMD+=" SCENARIOS=\"$SCENARIOS\""
 [[ "$HARBORS" == 100 ]] || ! want 6 || CMD+=" HARBORS=$HARBORS"
 [[ "$LOCAL_NATS_SYNC_ALWAYS" == true ]] || CMD+=" LOCAL_NATS_SYNC_ALWAYS=$LOCAL_NATS_SYNC_ALWAYS"
 for v in PUBLISH_COALESCE PUBLISH_COALESCE_LINGER PUBLISH_COALESCE_MAX_READINGS PUBLISH_COALESCE_MAX_BYTES QUIET_WAIT RETRIES; do

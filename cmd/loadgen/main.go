@@ -77,7 +77,7 @@ func parseFlags(args []string, now time.Time) (o load.Options, jsonOut bool, err
 	fs.StringVar(&o.Send.Harbor, "harbor", "bench", "harbor id (use a new one per -verify run so counts are exact)")
 	fs.StringVar(&o.Send.Key, "key", "", "API key of the harbor (X-API-Key)")
 	fs.IntVar(&o.Send.Harbors, "harbors", 1, "spread the requests over this many harbors in turn: <harbor>-0 ... with keys <key>-0 ...")
-	fs.StringVar(&mode, "mode", "batch", "batch: JSON arrays to the batch endpoint; single: one reading per request")
+	fs.StringVar(&mode, "mode", "batch", "batch: JSON arrays to the batch endpoint; ndjson, csv: the batches in that format; line-protocol: as InfluxDB line protocol to /api/v2/write; single: one reading per request")
 	fs.IntVar(&o.Send.Batch, "batch", 5000, "readings per request in batch mode")
 	fs.IntVar(&o.Send.Conns, "conns", 4, "concurrent connections, one request in flight on each (inserters with -direct)")
 	fs.BoolVar(&o.Send.Gzip, "gzip", false, "gzip request bodies")
@@ -105,8 +105,10 @@ func parseFlags(args []string, now time.Time) (o load.Options, jsonOut bool, err
 	case "batch":
 	case "single":
 		o.Send.Single = true
+	case string(load.NDJSON), string(load.CSV), string(load.LineProtocol):
+		o.Send.Format = load.Format(mode)
 	default:
-		return o, false, fmt.Errorf("-mode must be batch or single, not %q", mode)
+		return o, false, fmt.Errorf("-mode must be batch, ndjson, csv, line-protocol or single, not %q", mode)
 	}
 	o.Start = load.DefaultStart(now)
 	if start != "" {

@@ -35,6 +35,10 @@ const (
 	TypeLength     = "length"
 	TypeCharacters = "characters"
 	TypeNotFinite  = "not_finite"
+	// TypeSyntax is a line of a text body (line protocol, NDJSON, CSV)
+	// that its format cannot read: the line is refused, the others are
+	// still validated.
+	TypeSyntax = "syntax"
 )
 
 // InvalidError reports the readings of a body that failed validation. A batch

@@ -133,8 +133,14 @@ func (v *Validator) Object(index int, raw *Raw, out []Reading) []Reading {
 			continue // a field given twice keeps its last value
 		}
 		mark := v.count
-		name := string(f.Key)
-		r := Reading{Time: t, ShipID: ship, CargoID: v.id(index, name, Field{Kind: String, Text: f.Key}), Value: v.value(index, name, f.Value)}
+		// A cargo seen before is valid, and costs no allocation.
+		cargo, seen := v.ids[string(f.Key)]
+		name := cargo
+		if !seen {
+			name = string(f.Key)
+			cargo = v.id(index, name, Field{Kind: String, Text: f.Key})
+		}
+		r := Reading{Time: t, ShipID: ship, CargoID: cargo, Value: v.value(index, name, f.Value)}
 		if shared && v.count == mark {
 			out = append(out, r)
 		}

@@ -49,6 +49,78 @@ func (e *Encoder) AppendReading(buf []byte, i int64) []byte {
 	return append(buf, '}')
 }
 
+// Format is a body format of batches.
+type Format string
+
+// The body formats of batches.
+const (
+	JSON         Format = ""
+	NDJSON       Format = "ndjson"
+	CSV          Format = "csv"
+	LineProtocol Format = "line-protocol"
+)
+
+func (f Format) contentType() string {
+	switch f {
+	case NDJSON:
+		return "application/x-ndjson"
+	case CSV:
+		return "text/csv"
+	case LineProtocol:
+		return "text/plain; charset=utf-8"
+	}
+	return "application/json"
+}
+
+// AppendNDJSON appends readings [lo, hi) as NDJSON, one reading a line.
+func (e *Encoder) AppendNDJSON(buf []byte, lo, hi int64) []byte {
+	for i := lo; i < hi; i++ {
+		buf = e.AppendReading(buf, i)
+		buf = append(buf, '\n')
+	}
+	return buf
+}
+
+// AppendCSV appends readings [lo, hi) as CSV under a header:
+//
+//	time,ship_id,cargo_id,value
+//	2026-11-25T12:00:00Z,ship-0001,cargo-01,21.437
+func (e *Encoder) AppendCSV(buf []byte, lo, hi int64) []byte {
+	buf = append(buf, "time,ship_id,cargo_id,value\n"...)
+	for i := lo; i < hi; i++ {
+		p := e.cursor.At(i)
+		buf = e.appendTime(buf, p.UnixSec(e.d))
+		buf = append(buf, ',')
+		buf = append(buf, e.d.ShipID(p.Series)...)
+		buf = append(buf, ',')
+		buf = append(buf, e.d.CargoID(p.Series)...)
+		buf = append(buf, ',')
+		buf = strconv.AppendFloat(buf, p.Value(), 'f', -1, 64)
+		buf = append(buf, '\n')
+	}
+	return buf
+}
+
+// AppendLines appends readings [lo, hi) as InfluxDB line protocol, one
+// point per reading with the timestamp in seconds; the API stores each as
+// cargo <cargo_id>.value:
+//
+//	cargo-01,ship_id=ship-0001 value=21.437 1795600000
+func (e *Encoder) AppendLines(buf []byte, lo, hi int64) []byte {
+	for i := lo; i < hi; i++ {
+		p := e.cursor.At(i)
+		buf = append(buf, e.d.CargoID(p.Series)...)
+		buf = append(buf, ",ship_id="...)
+		buf = append(buf, e.d.ShipID(p.Series)...)
+		buf = append(buf, " value="...)
+		buf = strconv.AppendFloat(buf, p.Value(), 'f', -1, 64)
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, p.UnixSec(e.d), 10)
+		buf = append(buf, '\n')
+	}
+	return buf
+}
+
 // appendTime appends Unix seconds (at or after 1970) as RFC 3339 in UTC.
 func (e *Encoder) appendTime(buf []byte, sec int64) []byte {
 	day, rest := sec/86400, sec%86400

@@ -81,7 +81,7 @@ func (p *testPipeline) options(harbor string, readings int64) Options {
 // The smoke test: the sender against a real pipeline, every reading stored,
 // and the report's counts right, in each mode.
 func TestSmokeAgainstThePipeline(t *testing.T) {
-	p := startPipeline(t, "smoke-batch", "smoke-single", "smoke-gzip", "smoke-spread-0", "smoke-spread-1", "smoke-spread-2")
+	p := startPipeline(t, "smoke-batch", "smoke-single", "smoke-gzip", "smoke-spread-0", "smoke-spread-1", "smoke-spread-2", "smoke-lp", "smoke-ndjson", "smoke-csv")
 	ctx := context.Background()
 
 	o := p.options("smoke-batch", 20_000)
@@ -113,6 +113,18 @@ func TestSmokeAgainstThePipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkReport(t, rep, 300, 300)
+
+	for _, f := range []Format{LineProtocol, NDJSON, CSV} {
+		harbor := map[Format]string{LineProtocol: "smoke-lp", NDJSON: "smoke-ndjson", CSV: "smoke-csv"}[f]
+		o = p.options(harbor, 10_000)
+		o.Send.Format = f
+		rep, err = Run(ctx, o)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		checkReport(t, rep, 10_000, 10)
+		p.checkStored(t, o, harbor)
+	}
 
 	o = p.options("smoke-gzip", 5_000)
 	o.Send.Gzip, o.Send.Rate = true, 20_000
@@ -146,9 +158,13 @@ func checkReport(t *testing.T, rep *Report, readings, requests int64) {
 	var table strings.Builder
 	rep.WriteTable(&table)
 	t.Logf("report:\n%s", table.String())
+	ok := "200"
+	if rep.Mode == "line-protocol" {
+		ok = "204" // as InfluxDB answers
+	}
 	if rep.Readings != readings || rep.Accepted != readings || rep.Requests != requests ||
-		rep.Statuses["200"] != requests || len(rep.Statuses) != 1 || rep.Non2xx != 0 || rep.Errors != 0 || rep.Stopped {
-		t.Fatalf("report %+v, want %d readings in %d requests, all 200", rep, readings, requests)
+		rep.Statuses[ok] != requests || len(rep.Statuses) != 1 || rep.Non2xx != 0 || rep.Errors != 0 || rep.Stopped {
+		t.Fatalf("report %+v, want %d readings in %d requests, all %s", rep, readings, requests, ok)
 	}
 	v := rep.Verify
 	if v == nil || !v.OK || v.Rows != uint64(readings) || v.Want != uint64(readings) || v.EndToEndPerSec <= 0 || v.EndToEndSeconds < rep.Seconds {

@@ -15,7 +15,7 @@ import (
 // Report is the outcome of one loadgen run, as a table for people
 // (WriteTable) and a JSON line for scripts (WriteJSON).
 type Report struct {
-	Mode       string  `json:"mode"` // batch, single or direct
+	Mode       string  `json:"mode"` // batch, ndjson, csv, line-protocol, single or direct
 	Harbor     string  `json:"harbor"`
 	Harbors    int     `json:"harbors"` // requests spread over this many harbors, Harbor-0 ... (1: Harbor only)
 	Batch      int     `json:"batch"`   // readings per request, rows per insert in direct mode

@@ -39,13 +39,15 @@ type Options struct {
 	Log *slog.Logger
 }
 
-// Mode is the name of the run's mode: batch, single or direct.
+// Mode is the name of the run's mode: batch (of JSON), ndjson, csv, line-protocol, single or direct.
 func (o *Options) Mode() string {
 	switch {
 	case o.Direct:
 		return "direct"
 	case o.Send.Single:
 		return "single"
+	case o.Send.Format != JSON:
+		return string(o.Send.Format)
 	}
 	return "batch"
 }

@@ -30,6 +30,10 @@ type SendConfig struct {
 	// otherwise Batch readings go in each request to the batch endpoint.
 	Single bool
 	Batch  int
+	// Format is the body format of the batches: JSON (the default, ""),
+	// NDJSON or CSV to the batch endpoint, or InfluxDB line protocol to the
+	// InfluxDB 2 write endpoint (/api/v2/write).
+	Format Format
 	// Conns is the number of connections, each used by one goroutine that
 	// sends a request and waits for its answer before the next.
 	Conns int
@@ -90,8 +94,12 @@ func (cfg *SendConfig) Endpoint() string { return cfg.endpoints()[0] }
 func (cfg *SendConfig) endpoints() []string {
 	var urls []string
 	for _, h := range cfg.HarborIDs() {
-		u := strings.TrimRight(cfg.URL, "/") + "/api/v1/ingest/ingest/" + h
-		if !cfg.Single {
+		base := strings.TrimRight(cfg.URL, "/")
+		u := base + "/api/v1/ingest/ingest/" + h
+		switch {
+		case cfg.Format == LineProtocol:
+			u = base + "/api/v2/write?bucket=" + h + "&precision=s"
+		case !cfg.Single:
 			u += "/batch"
 		}
 		urls = append(urls, u)
@@ -239,9 +247,16 @@ func (s *sender) work(ctx context.Context, t *tally) {
 			s.stopped.Store(true)
 			return
 		}
-		if s.cfg.Single {
+		switch {
+		case s.cfg.Single:
 			buf = enc.AppendReading(buf[:0], lo)
-		} else {
+		case s.cfg.Format == LineProtocol:
+			buf = enc.AppendLines(buf[:0], lo, hi)
+		case s.cfg.Format == NDJSON:
+			buf = enc.AppendNDJSON(buf[:0], lo, hi)
+		case s.cfg.Format == CSV:
+			buf = enc.AppendCSV(buf[:0], lo, hi)
+		default:
 			buf = enc.AppendBatch(buf[:0], lo, hi)
 		}
 		body := buf
@@ -288,7 +303,7 @@ func (s *sender) post(t *tally, body []byte, n int64, h int) {
 		return
 	}
 	req.ContentLength = int64(len(body))
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", s.cfg.Format.contentType())
 	req.Header.Set("X-API-Key", s.keys[h])
 	if s.cfg.Gzip {
 		req.Header.Set("Content-Encoding", "gzip")
@@ -324,7 +339,7 @@ func (s *sender) post(t *tally, body []byte, n int64, h int) {
 		t.addError(fmt.Sprintf("HTTP %d, reading the answer: %v", resp.StatusCode, err))
 	default:
 		t.statuses[resp.StatusCode]++
-		if resp.StatusCode == http.StatusOK {
+		if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNoContent && s.cfg.Format == LineProtocol {
 			t.accepted += n
 		} else if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			t.addError(fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(answer[:min(len(answer), 300)])))

@@ -86,3 +86,27 @@ func BenchmarkIngestSingle(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIngestLines5000 is BenchmarkIngestBatch5000's readings as line
+// protocol, through the InfluxDB 2 write endpoint.
+func BenchmarkIngestLines5000(b *testing.B) {
+	e := benchAPI(b)
+	var body bytes.Buffer
+	t0 := time.Now().Add(-time.Hour).UTC()
+	for i := range 5000 {
+		body.WriteString("cargo-" + strconv.Itoa(i%7) + ",ship_id=ship-" + strconv.Itoa(i%50) + " value=" + strconv.Itoa(i) + ".25 " +
+			strconv.FormatInt(t0.Add(time.Duration(i)*time.Second).UnixMilli(), 10) + "\n")
+	}
+	b.SetBytes(int64(body.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/api/v2/write?bucket=fleet&precision=ms", bytes.NewReader(body.Bytes()))
+		req.Header.Set("Authorization", "Token k")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNoContent {
+			b.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
+	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "readings/s")
+}

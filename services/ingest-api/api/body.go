@@ -54,7 +54,7 @@ func putBuffer(b []byte) {
 func (h *handlers) withBody(c echo.Context, harborID string, rates limit.Rates, use func(body []byte) error) error {
 	req := c.Request()
 	max := h.cfg.MaxBodyBytes
-	gzipped, err := checkBodyHeaders(req, max)
+	encoding, err := checkBodyHeaders(req, max)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (h *handlers) withBody(c echo.Context, harborID string, rates limit.Rates, 
 	// so it is charged that, plus the byte that sees its end, from the
 	// start; any other grows within max+1 and is charged as it grows.
 	hint, charge := max+1, int64(firstGrowth)
-	if !gzipped && req.ContentLength >= 0 {
+	if encoding == "" && req.ContentLength >= 0 {
 		hint = req.ContentLength + 1
 		charge = hint
 	}
@@ -77,7 +77,7 @@ func (h *handlers) withBody(c echo.Context, harborID string, rates limit.Rates, 
 	defer g.release()
 	buf := getBuffer()
 	defer func() { putBuffer(buf) }()
-	buf, err = readBody(ctx, req.Body, gzipped, hint, max, &g, buf)
+	buf, err = readBody(ctx, req.Body, encoding, hint, max, &g, buf)
 	switch {
 	case errors.Is(err, errBodyMemory), errors.Is(err, errHarborMemory):
 		return h.refusal(c, err, harborID)
@@ -89,39 +89,49 @@ func (h *handlers) withBody(c echo.Context, harborID string, rates limit.Rates, 
 
 // checkBodyHeaders checks a body's Content-Length and Content-Encoding
 // before anything of it is read (its Content-Type is the route's, see
-// formatOf), and reports whether it is gzip-encoded.
-func checkBodyHeaders(req *http.Request, max int64) (gzipped bool, err error) {
+// formatOf), and returns its encoding: "" (none), "gzip" or "zstd".
+func checkBodyHeaders(req *http.Request, max int64) (encoding string, err error) {
 	if req.ContentLength > max {
-		return false, tooLarge(max)
+		return "", tooLarge(max)
 	}
 	switch enc := strings.ToLower(req.Header.Get("Content-Encoding")); enc {
 	case "", "identity":
-		return false, nil
-	case "gzip":
-		return true, nil
+		return "", nil
+	case "gzip", "zstd":
+		return enc, nil
 	default:
-		return false, problem(http.StatusUnsupportedMediaType, "Content-Encoding "+enc+" is not supported: send gzip or no encoding")
+		return "", problem(http.StatusUnsupportedMediaType, "Content-Encoding "+enc+" is not supported: send gzip, zstd or no encoding")
 	}
 }
 
 // readBody reads a body of at most max bytes, after decompression when it
-// is gzipped, into buf (which may be reused), so neither a large body nor a
-// gzip bomb can make the server hold more than max bytes of it. The buffer
+// is gzip or zstd-encoded, into buf (which may be reused), so neither a
+// large body nor a compression bomb can make the server hold more than max
+// bytes of it. The buffer
 // grows with what arrives, never past hint, and the grant is charged for
 // each growth first: a body that finds no room in the budget is refused
 // (errBodyMemory, errHarborMemory) before it takes the memory. It returns
 // the buffer, filled, also on error.
-func readBody(ctx context.Context, body io.Reader, gzipped bool, hint, max int64, g *grant, buf []byte) ([]byte, error) {
+func readBody(ctx context.Context, body io.Reader, encoding string, hint, max int64, g *grant, buf []byte) ([]byte, error) {
 	limit := max + 1
 	src := io.LimitReader(body, limit)
-	if gzipped {
+	switch encoding {
+	case "gzip":
 		zr, err := gzip.NewReader(src)
 		if err != nil {
 			return buf, problem(http.StatusBadRequest, "the body is not valid gzip: "+err.Error())
 		}
 		defer zr.Close()
 		src = io.LimitReader(zr, limit)
+	case "zstd":
+		zr, err := newZstdReader(src, max)
+		if err != nil {
+			return buf, err
+		}
+		defer zr.Close()
+		src = io.LimitReader(zr, limit)
 	}
+	gzipped := encoding == "gzip"
 	buf = buf[:0]
 	size := min(hint, firstGrowth)
 	for {
@@ -147,6 +157,8 @@ func readBody(ctx context.Context, body io.Reader, gzipped bool, hint, max int64
 		switch {
 		case err == io.EOF:
 			return buf, nil
+		case errors.Is(err, errDecodedTooLarge):
+			return buf, tooLarge(max)
 		case gzipped && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)):
 			return buf, problem(http.StatusBadRequest, "the gzip body is corrupt or truncated: "+err.Error())
 		case err != nil:

@@ -109,7 +109,7 @@ func TestDeclaredLengthDoesNotSizeTheBuffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.release()
-	buf, err := readBody(context.Background(), strings.NewReader(oneReadingBatch), false, 10<<20+1, 10<<20, &g, nil)
+	buf, err := readBody(context.Background(), strings.NewReader(oneReadingBatch), "", 10<<20+1, 10<<20, &g, nil)
 	if err != nil || string(buf) != oneReadingBatch {
 		t.Fatalf("%q, %v", buf, err)
 	}

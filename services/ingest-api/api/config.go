@@ -56,6 +56,9 @@ type Config struct {
 	// AdminToken turns on the admin API (/api/v1/admin/...), which wants it
 	// as "Authorization: Bearer <token>". Empty: no admin API.
 	AdminToken string `env:"ADMIN_TOKEN"`
+	// LineProtocolShipTags name the tags of a line protocol point that give
+	// its ship_id, the first one present winning.
+	LineProtocolShipTags []string `env:"LINE_PROTOCOL_SHIP_TAGS" envDefault:"ship_id,host" envSeparator:","`
 	// Limits are the validation rules of a reading.
 	Limits schema.Limits
 	// Read are the settings of the read API.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/format"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/labstack/echo/v4"
@@ -43,7 +44,7 @@ type handlers struct {
 
 // ingest is the handler of an ingest route that takes the formats: it
 // reads the body, decodes it by its Content-Type and the harbor's rules,
-// and stores what it holds.
+// stores what it holds and answers 200 with what was accepted.
 func (h *handlers) ingest(formats []bodyFormat) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		f, err := formatOf(formats, c.Request().Header.Get(echo.HeaderContentType))
@@ -53,42 +54,48 @@ func (h *handlers) ingest(formats []bodyFormat) echo.HandlerFunc {
 		harborID := c.Get(ctxHarborID).(string)
 		rules := h.rules(harborID)
 		return h.withBody(c, harborID, rules.rates, func(body []byte) error {
-			d, err := f.decode(body, time.Now(), rules.options)
-			if err != nil {
-				return decodeProblem(err)
-			}
-			idem, err := idempotency(c, f.name, body)
+			d, err := h.decodeAndStore(c, harborID, rules, f.name, f.decode, body)
 			if err != nil {
 				return err
 			}
-			return h.publish(c, harborID, rules, d, idem)
+			answer := Accepted{Status: "accepted", Count: len(d.Readings)}
+			if d.Skipped != nil {
+				answer.Skipped = d.Skipped.Details
+			}
+			return c.JSON(http.StatusOK, answer)
 		})
 	}
 }
 
-// publish stores the readings of a request, idem making its retries
-// no-ops.
-func (h *handlers) publish(c echo.Context, harborID string, rules harborRules, d schema.Decoded, idem Idempotency) error {
-	answer := Accepted{Status: "accepted", Count: len(d.Readings)}
-	if d.Skipped != nil {
-		answer.Skipped = d.Skipped.Details
+// decodeAndStore decodes a body of the format (named for Idempotency-Key
+// fingerprints) by the harbor's rules, takes its readings from the
+// harbor's rate and publishes them, returning once they are stored with
+// what they were, or the error to answer.
+func (h *handlers) decodeAndStore(c echo.Context, harborID string, rules harborRules, name string, decode format.Decoder, body []byte) (schema.Decoded, error) {
+	d, err := decode(body, time.Now(), rules.options)
+	if err != nil {
+		return d, decodeProblem(err)
+	}
+	idem, err := idempotency(c, name, body)
+	if err != nil {
+		return d, err
 	}
 	if len(d.Readings) == 0 { // a TTN uplink with nothing numeric: nothing to store, nothing to retry
-		return c.JSON(http.StatusOK, answer)
+		return d, nil
 	}
 	if err := h.rateLimit(c, harborID, rules.rates, len(d.Readings)); err != nil {
-		return err
+		return d, err
 	}
 	if err := h.pub.Publish(c.Request().Context(), harborID, d.Readings, idem); err != nil {
 		var conflict *IdempotencyConflictError
 		if errors.As(err, &conflict) {
-			return problem(http.StatusConflict, conflict.Error())
+			return d, problem(http.StatusConflict, conflict.Error())
 		}
 		logger(c).Warn("publish failed", "harbor_id", harborID, "readings", len(d.Readings), "err", err)
-		return problem(http.StatusServiceUnavailable, "not stored: "+err.Error()+"; retry later")
+		return d, problem(http.StatusServiceUnavailable, "not stored: "+err.Error()+"; retry later")
 	}
 	h.m.readingsAccepted.WithLabelValues(harborID).Add(float64(len(d.Readings)))
-	return c.JSON(http.StatusOK, answer)
+	return d, nil
 }
 
 func (h *handlers) healthz(c echo.Context) error {

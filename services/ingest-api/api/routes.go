@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"github.com/harbor-ingest/harbor/pkg/format"
+	"github.com/harbor-ingest/harbor/pkg/format/csvbody"
 	"github.com/harbor-ingest/harbor/pkg/format/jsonbody"
+	"github.com/harbor-ingest/harbor/pkg/format/ndjson"
 	"github.com/harbor-ingest/harbor/pkg/format/ttn"
 )
 
@@ -31,8 +33,13 @@ type bodyFormat struct {
 var (
 	// One JSON object: a reading or a flat reading.
 	oneReading = []bodyFormat{{"one", "application/json", jsonbody.DecodeReading}}
-	// A JSON array of readings and flat readings.
-	readingBatch = []bodyFormat{{"batch", "application/json", jsonbody.DecodeBatch}}
+	// A JSON array of readings and flat readings; or the same objects one
+	// per line (NDJSON); or CSV rows under a header.
+	readingBatch = []bodyFormat{
+		{"batch", "application/json", jsonbody.DecodeBatch},
+		{"ndjson", "application/x-ndjson", ndjson.Decode},
+		{"csv", "text/csv", csvbody.Decode},
+	}
 	// The Things Network's uplink webhook message.
 	ttnUplink = []bodyFormat{{"ttn", "application/json", ttn.Decode}}
 )

@@ -56,6 +56,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 	for _, r := range ingestRoutes {
 		e.POST(r.path, h.ingest(r.formats), auth)
 	}
+	influxRoutes(e, h, auth)
 	return e
 }
 

@@ -1,0 +1,167 @@
+package csvbody
+
+import (
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/format/formattest"
+	"github.com/harbor-ingest/harbor/pkg/schema"
+)
+
+var (
+	testNow    = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	testLimits = schema.Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast: 5 * 8760 * time.Hour}
+)
+
+func opts(maxLen int, p schema.Policy) schema.Options {
+	return schema.Options{Limits: testLimits, MaxLen: maxLen, Policy: p}
+}
+
+func TestColumnsInAnyOrder(t *testing.T) {
+	body := "\ufeffvalue, ship_id ,time,cargo_id\r\n" +
+		"21.5,s1,2026-11-25T11:00:00Z,temp\r\n" +
+		"true,\"s,2\",,on\n"
+	d, err := Decode([]byte(body), testNow, opts(10, schema.Whole))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []schema.Reading{
+		{Time: time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC).UnixMilli(), ShipID: "s1", CargoID: "temp", Value: 21.5},
+		{Time: testNow.UnixMilli(), ShipID: "s,2", CargoID: "on", Value: 1},
+	}
+	if !reflect.DeepEqual(d.Readings, want) {
+		t.Fatalf("%+v", d.Readings)
+	}
+}
+
+func TestCargoColumnsAreFlatReadings(t *testing.T) {
+	body := "time,ship_id,lat,lon,unit,alarm\n" +
+		"2026-11-25T11:00:00Z,s1,41.1,29,deg,false\n" +
+		"2026-11-25T11:00:01Z,s1,41.2,,deg,\n"
+	d, err := Decode([]byte(body), testNow, opts(10, schema.Whole))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range d.Readings {
+		got = append(got, r.CargoID+"="+strconv.FormatFloat(r.Value, 'g', -1, 64))
+	}
+	if want := []string{"lat=41.1", "lon=29", "alarm=0", "lat=41.2"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q", got)
+	}
+}
+
+func TestRowErrorsHaveTheirLine(t *testing.T) {
+	body := "ship_id,cargo_id,value\n" +
+		"s,c,1\n" +
+		"s,c,ok\n" +
+		"s,c\n" +
+		"\"s\nwith a newline\",c,2\n" +
+		",c,3\n"
+	_, err := Decode([]byte(body), testNow, opts(10, schema.Whole))
+	var inv *schema.InvalidError
+	if !errors.As(err, &inv) {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range inv.Details {
+		got = append(got, strings.Join(d.Loc, ".")+": "+d.Type)
+	}
+	if want := []string{"line 3.value: type_error", "line 4: syntax", "line 5.ship_id: characters", "line 7.ship_id: missing"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q", got)
+	}
+	d, err := Decode([]byte(body), testNow, opts(10, schema.Partial))
+	if err != nil || len(d.Readings) != 1 || d.Skipped.Count != 4 {
+		t.Fatalf("partial: %+v %v", d, err)
+	}
+}
+
+func TestBadHeadersAndBodies(t *testing.T) {
+	for _, body := range []string{
+		"cargo_id,value\nc,1\n", "ship_id,cargo_id\ns,c\n", "ship_id,time\ns,\n", "ship_id,a,a\ns,1,2\n",
+		"ship_id,,a\ns,1,2\n", "ship_id,value,cargo_id\ns,\"1,c\n", "ship_id,a\n\xff,1\n",
+	} {
+		if _, err := Decode([]byte(body), testNow, opts(10, schema.Whole)); !errors.Is(err, schema.ErrMalformed) {
+			t.Errorf("%q: %v, want malformed", body, err)
+		}
+	}
+	for _, body := range []string{"", "ship_id,a\n"} {
+		if _, err := Decode([]byte(body), testNow, opts(10, schema.Whole)); !errors.Is(err, schema.ErrEmptyBatch) {
+			t.Errorf("%q: %v, want empty", body, err)
+		}
+	}
+	var long *schema.TooLongError
+	if _, err := Decode([]byte("ship_id,a\n"+strings.Repeat("s,1\n", 5)), testNow, opts(3, schema.Whole)); !errors.As(err, &long) || long.Len != 5 {
+		t.Fatalf("5 over 3: %v", err)
+	}
+}
+
+// FuzzDecode: valid readings or a documented error.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{
+		"time,ship_id,cargo_id,value\n2026-11-25T11:00:00Z,s,c,1\n", "ship_id,a,b\ns,1,x\n\"t\",,true\n",
+		"ship_id,cargo_id,value\ns,c\n", "\ufeffship_id,value,cargo_id\n\"s\"\"\",1e400,c",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d, err := Decode(body, testNow, opts(50, schema.Whole))
+		if err != nil {
+			formattest.CheckError(t, err)
+			return
+		}
+		if len(d.Readings) == 0 || len(d.Readings) > 50 || d.Skipped != nil {
+			t.Fatalf("accepted %d readings, skipped %v", len(d.Readings), d.Skipped)
+		}
+		for _, r := range d.Readings {
+			formattest.CheckValid(t, r, testNow, testLimits)
+		}
+	})
+}
+
+func BenchmarkDecode5000(b *testing.B) {
+	body := []byte("time,ship_id,cargo_id,value\n")
+	t0 := testNow.Add(-time.Hour)
+	for i := range 5000 {
+		body = t0.Add(time.Duration(i/50)*time.Second).AppendFormat(body, "2006-01-02T15:04:05.000Z07:00")
+		body = append(body, ",ship-"...)
+		body = strconv.AppendInt(body, int64(i%50), 10)
+		body = append(body, ",cargo-"...)
+		body = strconv.AppendInt(body, int64(i%7), 10)
+		body = append(body, ',')
+		body = strconv.AppendFloat(body, float64(i)*0.37-11.5, 'g', -1, 64)
+		body = append(body, '\n')
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if d, err := Decode(body, testNow, opts(10000, schema.Whole)); err != nil || len(d.Readings) != 5000 {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "readings/s")
+}
+
+// TestHostileBodies: long, wide or binary bodies answer an error, without panics.
+func TestHostileBodies(t *testing.T) {
+	wide := make([]string, 1<<14)
+	for i := range wide {
+		wide[i] = "c" + strconv.Itoa(i)
+	}
+	for name, body := range map[string]string{
+		"wide":         "ship_id," + strings.Join(wide, ",") + "\ns" + strings.Repeat(",1", len(wide)) + "\n",
+		"long cell":    "ship_id,cargo_id,value\n\"" + strings.Repeat("a", 1<<20) + "\",c,1\n",
+		"open quote":   "ship_id,cargo_id,value\n\"" + strings.Repeat("a,\n", 1<<16),
+		"many rows":    "ship_id,cargo_id,value\n" + strings.Repeat("s,c\n", 1<<16),
+		"binary":       "ship_id,a\n\x00\x01,\xfe",
+		"empty header": strings.Repeat(",", 1<<16) + "\n",
+	} {
+		if _, err := Decode([]byte(body), testNow, opts(10000, schema.Whole)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -1,0 +1,115 @@
+package lineproto
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/format/jsonbody"
+	"github.com/harbor-ingest/harbor/pkg/schema"
+)
+
+// linesBody is n readings, one point of one field each, of the same shape
+// as jsonbody's BenchmarkDecodeBatch5000: 50 ships, 7 cargos, a time each.
+func linesBody(n int) []byte {
+	var b []byte
+	for i := range n {
+		b = append(b, "cargo-"...)
+		b = strconv.AppendInt(b, int64(i%7), 10)
+		b = append(b, ",ship_id=ship-"...)
+		b = strconv.AppendInt(b, int64(i%50), 10)
+		b = append(b, " value="...)
+		b = strconv.AppendFloat(b, float64(i)*0.37-11.5, 'g', -1, 64)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, t0.Add(time.Duration(i/50)*time.Second).UnixNano(), 10)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// telegrafBody is n readings as Telegraf's cpu input writes them: points
+// of 5 fields, tagged cpu and host.
+func telegrafBody(n int) []byte {
+	var b []byte
+	for i := 0; i < n; i += 5 {
+		b = append(b, "cpu,cpu=cpu"...)
+		b = strconv.AppendInt(b, int64(i%8), 10)
+		b = append(b, ",host=ship-"...)
+		b = strconv.AppendInt(b, int64(i%50), 10)
+		for j, name := range []string{" usage_user=", ",usage_system=", ",usage_idle=", ",usage_iowait=", ",usage_steal="} {
+			b = append(b, name...)
+			b = strconv.AppendFloat(b, float64(i+j)*0.37, 'g', -1, 64)
+		}
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, t0.Add(time.Duration(i/50)*time.Second).UnixNano(), 10)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+func benchmarkDecode(b *testing.B, body []byte, n int) {
+	decode := Decoder(Options{})
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := decode(body, testNow, schema.Options{Limits: testLimits, MaxLen: 10000})
+		if err != nil || len(d.Readings) != n {
+			b.Fatal(len(d.Readings), err)
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "readings/s")
+}
+
+// BenchmarkDecodeLines5000 is comparable, reading for reading, with
+// jsonbody's BenchmarkDecodeBatch5000.
+func BenchmarkDecodeLines5000(b *testing.B) { benchmarkDecode(b, linesBody(5000), 5000) }
+
+func BenchmarkDecodeTelegraf5000(b *testing.B) { benchmarkDecode(b, telegrafBody(5000), 5000) }
+
+// BenchmarkPerReading decodes the same 5000 readings as a JSON batch and
+// as line protocol in one process, so that the two are measured on the
+// same machine at the same time (compare their readings/s).
+func BenchmarkPerReading(b *testing.B) {
+	lp := Decoder(Options{})
+	for _, c := range []struct {
+		name   string
+		body   []byte
+		decode func([]byte, time.Time, schema.Options) (schema.Decoded, error)
+	}{
+		{"json-batch", jsonBatch(5000), jsonbody.DecodeBatch},
+		{"line-protocol", linesBody(5000), lp},
+		{"line-protocol-telegraf", telegrafBody(5000), lp},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				d, err := c.decode(c.body, testNow, schema.Options{Limits: testLimits, MaxLen: 10000})
+				if err != nil || len(d.Readings) != 5000 {
+					b.Fatal(len(d.Readings), err)
+				}
+			}
+			b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "readings/s")
+		})
+	}
+}
+
+// jsonBatch is the body of jsonbody's BenchmarkDecodeBatch5000.
+func jsonBatch(n int) []byte {
+	b := []byte{'['}
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"time":"`...)
+		b = t0.Add(time.Duration(i/50)*time.Second).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+		b = append(b, `","ship_id":"ship-`...)
+		b = strconv.AppendInt(b, int64(i%50), 10)
+		b = append(b, `","cargo_id":"cargo-`...)
+		b = strconv.AppendInt(b, int64(i%7), 10)
+		b = append(b, `","value":`...)
+		b = strconv.AppendFloat(b, float64(i)*0.37-11.5, 'g', -1, 64)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
