@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
@@ -149,4 +151,28 @@ func TestSlots(t *testing.T) {
 	if err := s.acquire(cancelled, time.Minute); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("cancelled while waiting: %v, want ErrUnavailable", err)
 	}
+}
+
+// TestOpenRefusesHTTPToAnOldServer: the read API, like the writers, refuses
+// at start a server that cannot serve CLICKHOUSE_PROTOCOL=http (Debian's
+// 18.16 answers clickhouse-go's HTTP handshake 404), saying what to do;
+// a server that is down does not keep it from starting.
+func TestOpenRefusesHTTPToAnOldServer(t *testing.T) {
+	ch := devtest.ClickHouse(t)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := Config{Addr: ch.HTTPAddr, Protocol: chconn.ProtocolHTTP, Database: "harbor", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}
+	r, err := Open(cfg, testLimits, quiet)
+	if err == nil {
+		r.Close()
+		t.Fatal("the reader opened over HTTP on an old server (is the installed clickhouse-server not Debian's 18.16?)")
+	}
+	if !errors.Is(err, chconn.ErrProtocol) || !strings.Contains(err.Error(), "CLICKHOUSE_PROTOCOL=native") {
+		t.Fatalf("Open: %v; want ErrProtocol naming CLICKHOUSE_PROTOCOL=native", err)
+	}
+	ch.Kill() // at once: a stop waits 10 s for the client's idle HTTP connection
+	down, err := Open(cfg, testLimits, quiet)
+	if err != nil {
+		t.Fatalf("the reader does not open while ClickHouse is down: %v", err)
+	}
+	down.Close()
 }

@@ -67,7 +67,15 @@ func Open(cfg Config, lim Limits, log *slog.Logger) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{conn: conn, cfg: cfg, lim: lim, slots: make(slots, lim.MaxConcurrent), settings: lim.settings(), log: log}, nil
+	r := &Reader{conn: conn, cfg: cfg, lim: lim, slots: make(slots, lim.MaxConcurrent), settings: lim.settings(), log: log}
+	// A server that answers but cannot serve the protocol is refused now;
+	// one that does not answer yet is looked at again by the first query,
+	// so that the API starts while ClickHouse is down.
+	if _, err := r.currentTable(); errors.Is(err, chconn.ErrProtocol) {
+		conn.Close()
+		return nil, err
+	}
+	return r, nil
 }
 
 // killConns are the connections kept for KILL QUERY beyond the queries'.
@@ -77,7 +85,7 @@ const killConns = 2
 func (r *Reader) Close() error { return r.conn.Close() }
 
 // currentTable returns the table in the variant of the server's version,
-// asking the server for it on first use.
+// asking the server for it until it answers.
 func (r *Reader) currentTable() (schema.Table, error) {
 	if t := r.table.Load(); t != nil {
 		return *t, nil
