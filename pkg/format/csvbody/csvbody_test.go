@@ -13,19 +13,15 @@ import (
 )
 
 var (
-	testNow    = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	testLimits = schema.Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast: 5 * 8760 * time.Hour}
+	testNow    = formattest.Now
+	testLimits = formattest.Limits
 )
-
-func opts(maxLen int, p schema.Policy) schema.Options {
-	return schema.Options{Limits: testLimits, MaxLen: maxLen, Policy: p}
-}
 
 func TestColumnsInAnyOrder(t *testing.T) {
 	body := "\ufeffvalue, ship_id ,time,cargo_id\r\n" +
 		"21.5,s1,2026-11-25T11:00:00Z,temp\r\n" +
 		"true,\"s,2\",,on\n"
-	d, err := Decode([]byte(body), testNow, opts(10, schema.Whole))
+	d, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Whole))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +38,7 @@ func TestCargoColumnsAreFlatReadings(t *testing.T) {
 	body := "time,ship_id,lat,lon,unit,alarm\n" +
 		"2026-11-25T11:00:00Z,s1,41.1,29,deg,false\n" +
 		"2026-11-25T11:00:01Z,s1,41.2,,deg,\n"
-	d, err := Decode([]byte(body), testNow, opts(10, schema.Whole))
+	d, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Whole))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +58,7 @@ func TestRowErrorsHaveTheirLine(t *testing.T) {
 		"s,c\n" +
 		"\"s\nwith a newline\",c,2\n" +
 		",c,3\n"
-	_, err := Decode([]byte(body), testNow, opts(10, schema.Whole))
+	_, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Whole))
 	var inv *schema.InvalidError
 	if !errors.As(err, &inv) {
 		t.Fatal(err)
@@ -74,7 +70,7 @@ func TestRowErrorsHaveTheirLine(t *testing.T) {
 	if want := []string{"line 3.value: type_error", "line 4: syntax", "line 5.ship_id: characters", "line 7.ship_id: missing"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("%q", got)
 	}
-	d, err := Decode([]byte(body), testNow, opts(10, schema.Partial))
+	d, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Partial))
 	if err != nil || len(d.Readings) != 1 || d.Skipped.Count != 4 {
 		t.Fatalf("partial: %+v %v", d, err)
 	}
@@ -85,17 +81,17 @@ func TestBadHeadersAndBodies(t *testing.T) {
 		"cargo_id,value\nc,1\n", "ship_id,cargo_id\ns,c\n", "ship_id,time\ns,\n", "ship_id,a,a\ns,1,2\n",
 		"ship_id,,a\ns,1,2\n", "ship_id,value,cargo_id\ns,\"1,c\n", "ship_id,a\n\xff,1\n",
 	} {
-		if _, err := Decode([]byte(body), testNow, opts(10, schema.Whole)); !errors.Is(err, schema.ErrMalformed) {
+		if _, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Whole)); !errors.Is(err, schema.ErrMalformed) {
 			t.Errorf("%q: %v, want malformed", body, err)
 		}
 	}
 	for _, body := range []string{"", "ship_id,a\n"} {
-		if _, err := Decode([]byte(body), testNow, opts(10, schema.Whole)); !errors.Is(err, schema.ErrEmptyBatch) {
+		if _, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Whole)); !errors.Is(err, schema.ErrEmptyBatch) {
 			t.Errorf("%q: %v, want empty", body, err)
 		}
 	}
 	var long *schema.TooLongError
-	if _, err := Decode([]byte("ship_id,a\n"+strings.Repeat("s,1\n", 5)), testNow, opts(3, schema.Whole)); !errors.As(err, &long) || long.Len != 5 {
+	if _, err := Decode([]byte("ship_id,a\n"+strings.Repeat("s,1\n", 5)), testNow, formattest.Options(3, schema.Whole)); !errors.As(err, &long) || long.Len != 5 {
 		t.Fatalf("5 over 3: %v", err)
 	}
 }
@@ -109,7 +105,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		d, err := Decode(body, testNow, opts(50, schema.Whole))
+		d, err := Decode(body, testNow, formattest.Options(50, schema.Whole))
 		if err != nil {
 			formattest.CheckError(t, err)
 			return
@@ -139,7 +135,7 @@ func BenchmarkDecode5000(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if d, err := Decode(body, testNow, opts(10000, schema.Whole)); err != nil || len(d.Readings) != 5000 {
+		if d, err := Decode(body, testNow, formattest.Options(10000, schema.Whole)); err != nil || len(d.Readings) != 5000 {
 			b.Fatal(err)
 		}
 	}
@@ -160,7 +156,7 @@ func TestHostileBodies(t *testing.T) {
 		"binary":       "ship_id,a\n\x00\x01,\xfe",
 		"empty header": strings.Repeat(",", 1<<16) + "\n",
 	} {
-		if _, err := Decode([]byte(body), testNow, opts(10000, schema.Whole)); err == nil {
+		if _, err := Decode([]byte(body), testNow, formattest.Options(10000, schema.Whole)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

@@ -51,3 +51,15 @@ func CheckError(t testing.TB, err error) {
 		t.Fatalf("undocumented error %T: %v", err, err)
 	}
 }
+
+// Now is the receive time the formats' tests decode at.
+var Now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// Limits are the validation limits of the settings' defaults.
+var Limits = schema.Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast: 5 * 8760 * time.Hour}
+
+// Options are the rules of Limits for a body of at most maxLen readings
+// under policy p.
+func Options(maxLen int, p schema.Policy) schema.Options {
+	return schema.Options{Limits: Limits, MaxLen: maxLen, Policy: p}
+}

@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/format/formattest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
 var (
-	testNow    = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	testLimits = schema.Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast: 5 * 8760 * time.Hour}
+	testNow    = formattest.Now
+	testLimits = formattest.Limits
 	whole      = schema.Options{Limits: testLimits}
 )
 

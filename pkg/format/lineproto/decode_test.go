@@ -8,18 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/format/formattest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
 var (
-	testNow    = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	testLimits = schema.Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast: 5 * 8760 * time.Hour}
+	testNow    = formattest.Now
+	testLimits = formattest.Limits
 	t0         = testNow.Add(-time.Hour) // a time readings may have
 )
-
-func opts(maxLen int, policy schema.Policy) schema.Options {
-	return schema.Options{Limits: testLimits, MaxLen: maxLen, Policy: policy}
-}
 
 func decodeBody(t *testing.T, body string, o Options, so schema.Options) (schema.Decoded, error) {
 	t.Helper()
@@ -32,7 +29,7 @@ func TestTelegrafPointsBecomeReadings(t *testing.T) {
 		"mem,host=ship-1 used=123456i,free=42u,swapped=false\n" +
 		"# a comment\n\n" +
 		"disk,path=/,host=ship-2,device=sda1 used_percent=12 " + ns + "\r\n"
-	d, err := decodeBody(t, body, Options{}, opts(100, schema.Whole))
+	d, err := decodeBody(t, body, Options{}, formattest.Options(100, schema.Whole))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +50,7 @@ func TestTelegrafPointsBecomeReadings(t *testing.T) {
 
 func TestShipTagsInOrder(t *testing.T) {
 	body := "m,host=h,ship_id=s f=1\nm,host=h f=2\nm,vessel=v,host=h f=3\n"
-	d, err := decodeBody(t, body, Options{}, opts(100, schema.Whole))
+	d, err := decodeBody(t, body, Options{}, formattest.Options(100, schema.Whole))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,11 +62,11 @@ func TestShipTagsInOrder(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
-	d, err = decodeBody(t, body, Options{ShipTags: []string{"vessel", "host"}}, opts(100, schema.Whole))
+	d, err = decodeBody(t, body, Options{ShipTags: []string{"vessel", "host"}}, formattest.Options(100, schema.Whole))
 	if err != nil || d.Readings[2].ShipID != "v" || d.Readings[2].CargoID != "m.f,host=h" || d.Readings[0].CargoID != "m.f,ship_id=s" {
 		t.Fatalf("ship tags vessel,host: %+v %v", d.Readings, err)
 	}
-	_, err = decodeBody(t, "m,region=eu f=1\n", Options{}, opts(100, schema.Whole))
+	_, err = decodeBody(t, "m,region=eu f=1\n", Options{}, formattest.Options(100, schema.Whole))
 	assertProblems(t, err, "line 1.ship_id: missing")
 }
 
@@ -93,7 +90,7 @@ func TestPrecisions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := decodeBody(t, "m,host=h f=1 "+itoa(c.ts), Options{Precision: p}, opts(10, schema.Whole))
+		d, err := decodeBody(t, "m,host=h f=1 "+itoa(c.ts), Options{Precision: p}, formattest.Options(10, schema.Whole))
 		if err != nil || d.Readings[0].Time != c.want {
 			t.Errorf("precision %q: %+v %v, want time %d", c.precision, d.Readings, err, c.want)
 		}
@@ -102,9 +99,9 @@ func TestPrecisions(t *testing.T) {
 		t.Fatal("precision x accepted")
 	}
 	// Out of the range of int64 nanoseconds, and before 1970 or too far ahead.
-	_, err := decodeBody(t, "m,host=h f=1 9223372036854776\n", Options{Precision: Second}, opts(10, schema.Whole))
+	_, err := decodeBody(t, "m,host=h f=1 9223372036854776\n", Options{Precision: Second}, formattest.Options(10, schema.Whole))
 	assertProblems(t, err, "line 1.time: time_range")
-	_, err = decodeBody(t, "m,host=h f=1 -1\nm,host=h f=1 "+itoa(testNow.Add(48*time.Hour).UnixNano())+"\n", Options{}, opts(10, schema.Whole))
+	_, err = decodeBody(t, "m,host=h f=1 -1\nm,host=h f=1 "+itoa(testNow.Add(48*time.Hour).UnixNano())+"\n", Options{}, formattest.Options(10, schema.Whole))
 	assertProblems(t, err, "line 1.time: time_range", "line 2.time: time_range")
 }
 
@@ -112,7 +109,7 @@ func TestEscapes(t *testing.T) {
 	body := `we\ ather\,x,lo\=c\ a=a\,b\ c\=d,host=h\ 1 te\ mp\=x=1,q="a \"quoted\" \\ string, with = and spaces" ` + itoa(t0.Unix()) + "\n" +
 		`back\slash,host=h f\\=2` + "\n" +
 		`app.requests,host=h count=3,a.b=4` + "\n"
-	d, err := decodeBody(t, body, Options{Precision: Second}, opts(10, schema.Partial))
+	d, err := decodeBody(t, body, Options{Precision: Second}, formattest.Options(10, schema.Partial))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +139,7 @@ func TestSeriesNeverCollapse(t *testing.T) {
 		"m,host=h,k=v\\,x=y f=3\n" + // one tag k = "v,x=y"
 		"m,host=h,k=v,x=y f=4\n" + // two tags
 		"m,host=h f\\,k\\=v=5\n" // field "f,k=v"
-	d, err := decodeBody(t, body, Options{}, opts(10, schema.Whole))
+	d, err := decodeBody(t, body, Options{}, formattest.Options(10, schema.Whole))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,14 +157,14 @@ func TestSeriesNeverCollapse(t *testing.T) {
 
 func TestStringFieldsRefusedOrSkipped(t *testing.T) {
 	body := "system,host=h load1=0.5,uptime_format=\" 1 day\"\nsystem,host=h n_users=2i\n"
-	_, err := decodeBody(t, body, Options{}, opts(10, schema.Whole))
+	_, err := decodeBody(t, body, Options{}, formattest.Options(10, schema.Whole))
 	assertProblems(t, err, "line 1.system.uptime_format: type_error")
-	d, err := decodeBody(t, body, Options{}, opts(10, schema.Partial))
+	d, err := decodeBody(t, body, Options{}, formattest.Options(10, schema.Partial))
 	if err != nil || len(d.Readings) != 2 || d.Skipped == nil || d.Skipped.Count != 1 {
 		t.Fatalf("partial: %+v %v", d, err)
 	}
 	// Only strings: nothing to store, and the error says why.
-	_, err = decodeBody(t, "s,host=h a=\"x\"\n", Options{}, opts(10, schema.Partial))
+	_, err = decodeBody(t, "s,host=h a=\"x\"\n", Options{}, formattest.Options(10, schema.Partial))
 	assertProblems(t, err, "line 1.s.a: type_error")
 }
 
@@ -192,14 +189,14 @@ func TestSyntaxErrorsHaveTheirLine(t *testing.T) {
 		"m,host=h f=1,",
 		"m,host=h =1",
 	}
-	_, err := decodeBody(t, strings.Join(lines, "\n"), Options{}, opts(100, schema.Whole))
+	_, err := decodeBody(t, strings.Join(lines, "\n"), Options{}, formattest.Options(100, schema.Whole))
 	var want []string
 	for i := 2; i <= len(lines); i++ {
 		want = append(want, "line "+itoa(int64(i))+": syntax")
 	}
 	assertProblems(t, err, want...)
 	// Under the partial policy the good line is stored, the others skipped.
-	d, err := decodeBody(t, strings.Join(lines, "\n"), Options{}, opts(100, schema.Partial))
+	d, err := decodeBody(t, strings.Join(lines, "\n"), Options{}, formattest.Options(100, schema.Partial))
 	if err != nil || len(d.Readings) != 1 || d.Skipped.Count != len(lines)-1 {
 		t.Fatalf("partial: %+v %v", d, err)
 	}
@@ -207,16 +204,16 @@ func TestSyntaxErrorsHaveTheirLine(t *testing.T) {
 
 func TestEmptyAndTooLong(t *testing.T) {
 	for _, body := range []string{"", "\n\n", "# only a comment\n"} {
-		if _, err := decodeBody(t, body, Options{}, opts(10, schema.Whole)); !errors.Is(err, schema.ErrEmptyBatch) {
+		if _, err := decodeBody(t, body, Options{}, formattest.Options(10, schema.Whole)); !errors.Is(err, schema.ErrEmptyBatch) {
 			t.Errorf("%q: %v, want ErrEmptyBatch", body, err)
 		}
 	}
 	body := strings.Repeat("m,host=h a=1,b=2\n", 10)
 	var long *schema.TooLongError
-	if _, err := decodeBody(t, body, Options{}, opts(15, schema.Whole)); !errors.As(err, &long) || long.Len != 20 || long.Max != 15 {
+	if _, err := decodeBody(t, body, Options{}, formattest.Options(15, schema.Whole)); !errors.As(err, &long) || long.Len != 20 || long.Max != 15 {
 		t.Fatalf("20 readings over 15: %v", err)
 	}
-	if d, err := decodeBody(t, body, Options{}, opts(20, schema.Whole)); err != nil || len(d.Readings) != 20 {
+	if d, err := decodeBody(t, body, Options{}, formattest.Options(20, schema.Whole)); err != nil || len(d.Readings) != 20 {
 		t.Fatalf("20 readings of 20: %v", err)
 	}
 }
@@ -233,7 +230,7 @@ func TestHostileBodies(t *testing.T) {
 		"long string":      "m,host=h s=\"" + strings.Repeat(`\"`, 1<<19) + "\"",
 		"many lines":       strings.Repeat("m,host=h f=1\n", 1<<16),
 	} {
-		_, err := decodeBody(t, body, Options{}, opts(10000, schema.Whole))
+		_, err := decodeBody(t, body, Options{}, formattest.Options(10000, schema.Whole))
 		if err == nil {
 			t.Errorf("%s: accepted", name)
 		}

@@ -24,7 +24,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, prec uint8) {
 		p := []Precision{Nanosecond, Microsecond, Millisecond, Second}[prec%4]
 		decode := Decoder(Options{Precision: p})
-		d, err := decode(body, testNow, opts(50, schema.Whole))
+		d, err := decode(body, testNow, formattest.Options(50, schema.Whole))
 		if err != nil {
 			formattest.CheckError(t, err)
 			return
@@ -35,7 +35,7 @@ func FuzzDecode(f *testing.F) {
 		for _, r := range d.Readings {
 			formattest.CheckValid(t, r, testNow, testLimits)
 		}
-		again, err := decode(body, testNow, opts(50, schema.Partial))
+		again, err := decode(body, testNow, formattest.Options(50, schema.Partial))
 		if err != nil || again.Skipped != nil || !reflect.DeepEqual(again.Readings, d.Readings) {
 			t.Fatalf("partial policy: %+v, %v; whole: %+v", again, err, d.Readings)
 		}

@@ -14,20 +14,16 @@ import (
 )
 
 var (
-	testNow    = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	testLimits = schema.Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast: 5 * 8760 * time.Hour}
+	testNow    = formattest.Now
+	testLimits = formattest.Limits
 )
-
-func opts(maxLen int, p schema.Policy) schema.Options {
-	return schema.Options{Limits: testLimits, MaxLen: maxLen, Policy: p}
-}
 
 func TestReadingsAndFlatReadingsPerLine(t *testing.T) {
 	body := `{"time":"2026-11-25T11:00:00Z","ship_id":"s1","cargo_id":"temp","value":21.5}` + "\n" +
 		"\r\n   \n" +
 		`{"ship_id":"s2","lat":41.1,"lon":"29","unit":"deg"}` + "\r\n" +
 		`{"ship_id":"s\u00e9","cargo_id":"on","value":true}`
-	d, err := Decode([]byte(body), testNow, opts(10, schema.Whole))
+	d, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Whole))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +45,7 @@ func TestErrorsHaveTheirLine(t *testing.T) {
 		`[1,2]` + "\n" +
 		`{"ship_id":"s",` + "\n" +
 		`{"ship_id":"s","cargo_id":"c","value":1} {}` + "\n"
-	_, err := Decode([]byte(body), testNow, opts(10, schema.Whole))
+	_, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Whole))
 	var inv *schema.InvalidError
 	if !errors.As(err, &inv) {
 		t.Fatal(err)
@@ -61,7 +57,7 @@ func TestErrorsHaveTheirLine(t *testing.T) {
 	if want := []string{"line 2.value: type_error", "line 3: syntax", "line 4: syntax", "line 5: syntax"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("%q (%+v)", got, inv.Details)
 	}
-	d, err := Decode([]byte(body), testNow, opts(10, schema.Partial))
+	d, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Partial))
 	if err != nil || len(d.Readings) != 1 || d.Skipped.Count != 4 {
 		t.Fatalf("partial: %+v %v", d, err)
 	}
@@ -69,16 +65,16 @@ func TestErrorsHaveTheirLine(t *testing.T) {
 
 func TestEmptyTooLongAndNotUTF8(t *testing.T) {
 	for _, body := range []string{"", "\n \n"} {
-		if _, err := Decode([]byte(body), testNow, opts(10, schema.Whole)); !errors.Is(err, schema.ErrEmptyBatch) {
+		if _, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Whole)); !errors.Is(err, schema.ErrEmptyBatch) {
 			t.Errorf("%q: %v", body, err)
 		}
 	}
 	var long *schema.TooLongError
 	body := strings.Repeat(`{"ship_id":"s","cargo_id":"c","value":1}`+"\n", 5)
-	if _, err := Decode([]byte(body), testNow, opts(3, schema.Whole)); !errors.As(err, &long) || long.Len != 5 {
+	if _, err := Decode([]byte(body), testNow, formattest.Options(3, schema.Whole)); !errors.As(err, &long) || long.Len != 5 {
 		t.Fatalf("5 over 3: %v", err)
 	}
-	if _, err := Decode([]byte("{\"ship_id\":\"\xff\"}"), testNow, opts(3, schema.Whole)); !errors.Is(err, schema.ErrMalformed) {
+	if _, err := Decode([]byte("{\"ship_id\":\"\xff\"}"), testNow, formattest.Options(3, schema.Whole)); !errors.Is(err, schema.ErrMalformed) {
 		t.Fatalf("not UTF-8: %v", err)
 	}
 }
@@ -94,7 +90,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		d, err := Decode(body, testNow, opts(50, schema.Whole))
+		d, err := Decode(body, testNow, formattest.Options(50, schema.Whole))
 		if err != nil {
 			formattest.CheckError(t, err)
 			return
@@ -130,7 +126,7 @@ func BenchmarkDecode5000(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if d, err := Decode(body, testNow, opts(10000, schema.Whole)); err != nil || len(d.Readings) != 5000 {
+		if d, err := Decode(body, testNow, formattest.Options(10000, schema.Whole)); err != nil || len(d.Readings) != 5000 {
 			b.Fatal(err)
 		}
 	}
@@ -147,7 +143,7 @@ func TestHostileBodies(t *testing.T) {
 		"binary":       "\x00\x01{\"\xfe",
 		"blank spaces": strings.Repeat(" \t\r\n", 1<<18) + "x",
 	} {
-		if _, err := Decode([]byte(body), testNow, opts(10000, schema.Whole)); err == nil {
+		if _, err := Decode([]byte(body), testNow, formattest.Options(10000, schema.Whole)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
