@@ -35,6 +35,8 @@ type Store struct {
 	// Reused per insert on the legacy table, which splits time in two.
 	seconds []int64
 	millis  []uint16
+	// Reused per insert: the rows in ClickHouse's native format.
+	native nativeColumns
 }
 
 // Open connects to ClickHouse, waiting for it while it is unreachable (until
@@ -149,13 +151,11 @@ func (s *Store) insert(ctx context.Context, c *schema.Columns) error {
 	columns := []any{c.HarborID, c.ShipID, c.CargoID, c.Time, c.Value}
 	if s.table.Legacy {
 		s.splitTime(c.Time)
-		columns = []any{c.HarborID, c.ShipID, c.CargoID, s.seconds, s.millis, c.Value}
+		columns = []any{c.HarborID, c.ShipID, c.CargoID, unixSeconds(s.seconds), s.millis, c.Value}
 	}
-	for i, col := range columns {
-		if err := batch.Column(i).Append(col); err != nil {
-			batch.Abort()
-			return fmt.Errorf("append column %d: %w", i, err)
-		}
+	if err := s.native.fill(batch, c.Len(), columns); err != nil {
+		batch.Abort()
+		return err
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("insert %d rows: %w", c.Len(), err)

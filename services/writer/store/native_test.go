@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/chconn"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
+	"github.com/harbor-ingest/harbor/pkg/schema"
+)
+
+// TestInsertStoresEveryColumnAsGiven: the columns filled in ClickHouse's
+// native format (nativeColumns) store every id, time and value exactly,
+// with ids of every length (a length of 128 bytes and more takes two bytes
+// on the wire), and a second batch reusing the buffers a bigger one left
+// stores only its own rows.
+func TestInsertStoresEveryColumnAsGiven(t *testing.T) {
+	ch := devtest.ClickHouse(t)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := Open(ctx, Config{Config: chconn.Config{Addr: ch.Addr, Database: "harbor_test", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	first := &schema.Columns{}
+	for i := range 300 {
+		first.HarborID = append(first.HarborID, "harbor-"+strconv.Itoa(i%2))
+		first.ShipID = append(first.ShipID, strings.Repeat("s", 1+i%200)) // 1 to 200 bytes
+		first.CargoID = append(first.CargoID, "cargo-ü-"+strconv.Itoa(i))
+		first.Time = append(first.Time, 1_700_000_000_000+int64(i)*997) // every millisecond part
+		first.Value = append(first.Value, float64(i)*-0.5)
+	}
+	first.Value[1] = math.MaxFloat64
+	first.Value[2] = math.SmallestNonzeroFloat64
+	second := &schema.Columns{
+		HarborID: []string{"harbor-2", "harbor-2"},
+		ShipID:   []string{"x", strings.Repeat("y", 300)},
+		CargoID:  []string{"c", "d"},
+		Time:     []int64{1_700_000_000_999, 1_700_000_001_000},
+		Value:    []float64{7, 8},
+	}
+	for _, c := range []*schema.Columns{first, second} {
+		if err := st.Insert(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	want := map[string]schema.Reading{}
+	for _, c := range []*schema.Columns{first, second} {
+		for i := range c.Len() {
+			want[c.HarborID[i]+"/"+c.CargoID[i]] = schema.Reading{ShipID: c.ShipID[i], CargoID: c.CargoID[i], Time: c.Time[i], Value: c.Value[i]}
+		}
+	}
+	rows, err := st.Conn().Query(ctx, "SELECT harbor_id, ship_id, cargo_id, "+st.Table().TimeMillisSQL()+", value FROM "+st.Table().FullName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for ; rows.Next(); n++ {
+		var harbor string
+		var got schema.Reading
+		if err := rows.Scan(&harbor, &got.ShipID, &got.CargoID, &got.Time, &got.Value); err != nil {
+			t.Fatal(err)
+		}
+		if w, ok := want[harbor+"/"+got.CargoID]; !ok || got != w {
+			t.Fatalf("stored %s %+v, want %+v", harbor, got, w)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(want) {
+		t.Fatalf("%d rows stored, want %d", n, len(want))
+	}
+}
