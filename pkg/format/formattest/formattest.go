@@ -5,6 +5,7 @@ package formattest
 import (
 	"errors"
 	"math"
+	"strconv"
 	"testing"
 	"time"
 	"unicode"
@@ -62,4 +63,27 @@ var Limits = schema.Limits{MaxIDLength: 100, MaxFuture: 24 * time.Hour, MaxPast:
 // under policy p.
 func Options(maxLen int, p schema.Policy) schema.Options {
 	return schema.Options{Limits: Limits, MaxLen: maxLen, Policy: p}
+}
+
+// BatchJSON is a JSON batch of n readings as clients send them, an hour
+// before Now: 50 ships, 7 cargos, 50 readings a second. The formats'
+// benchmarks decode it, or the same readings in their own format.
+func BatchJSON(n int) []byte {
+	b := []byte{'['}
+	t0 := Now.Add(-time.Hour)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"time":"`...)
+		b = t0.Add(time.Duration(i/50)*time.Second).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+		b = append(b, `","ship_id":"ship-`...)
+		b = strconv.AppendInt(b, int64(i%50), 10)
+		b = append(b, `","cargo_id":"cargo-`...)
+		b = strconv.AppendInt(b, int64(i%7), 10)
+		b = append(b, `","value":`...)
+		b = strconv.AppendFloat(b, float64(i)*0.37-11.5, 'g', -1, 64)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/format/formattest"
 	"github.com/harbor-ingest/harbor/pkg/format/jsonbody"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
@@ -76,7 +77,7 @@ func BenchmarkPerReading(b *testing.B) {
 		body   []byte
 		decode func([]byte, time.Time, schema.Options) (schema.Decoded, error)
 	}{
-		{"json-batch", jsonBatch(5000), jsonbody.DecodeBatch},
+		{"json-batch", formattest.BatchJSON(5000), jsonbody.DecodeBatch},
 		{"line-protocol", linesBody(5000), lp},
 		{"line-protocol-telegraf", telegrafBody(5000), lp},
 	} {
@@ -92,24 +93,4 @@ func BenchmarkPerReading(b *testing.B) {
 			b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "readings/s")
 		})
 	}
-}
-
-// jsonBatch is the body of jsonbody's BenchmarkDecodeBatch5000.
-func jsonBatch(n int) []byte {
-	b := []byte{'['}
-	for i := range n {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"time":"`...)
-		b = t0.Add(time.Duration(i/50)*time.Second).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-		b = append(b, `","ship_id":"ship-`...)
-		b = strconv.AppendInt(b, int64(i%50), 10)
-		b = append(b, `","cargo_id":"cargo-`...)
-		b = strconv.AppendInt(b, int64(i%7), 10)
-		b = append(b, `","value":`...)
-		b = strconv.AppendFloat(b, float64(i)*0.37-11.5, 'g', -1, 64)
-		b = append(b, '}')
-	}
-	return append(b, ']')
 }
