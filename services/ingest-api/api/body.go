@@ -49,13 +49,17 @@ func putBuffer(b []byte) {
 }
 
 // withBody reads the request body of the authorized harbor within the rate
-// limit and the body budget (see readBody) and calls use with it; the
+// limit and the body budget (see readBody), once its headers passed the
+// cheap checks, and calls use with it; the
 // body's memory is given back and reused once use returns.
 func (h *handlers) withBody(c echo.Context, harborID string, rates limit.Rates, use func(body []byte) error) error {
 	req := c.Request()
 	max := h.cfg.MaxBodyBytes
 	encoding, err := checkBodyHeaders(req, max)
 	if err != nil {
+		return err
+	}
+	if err := checkIdempotencyKey(req); err != nil {
 		return err
 	}
 	if err := h.admit(c, harborID, rates); err != nil {

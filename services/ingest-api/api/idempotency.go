@@ -37,22 +37,29 @@ func (e *IdempotencyConflictError) Error() string {
 // maxIdempotencyKey is the longest Idempotency-Key accepted.
 const maxIdempotencyKey = 128
 
-// idempotency reads the request's Idempotency-Key and, when there is one,
-// fingerprints the request: its endpoint ("one" or "batch", the same on v1
-// and v2) and body.
-func idempotency(c echo.Context, endpoint string, body []byte) (Idempotency, error) {
-	key := c.Request().Header.Get("Idempotency-Key")
-	if len(key) > maxIdempotencyKey || !printableASCII(key) {
-		return Idempotency{}, problem(http.StatusBadRequest, fmt.Sprintf("Idempotency-Key must be at most %d printable ASCII characters", maxIdempotencyKey))
+// checkIdempotencyKey refuses an Idempotency-Key header no key can be, before
+// anything of the body is read.
+func checkIdempotencyKey(req *http.Request) error {
+	if key := req.Header.Get("Idempotency-Key"); len(key) > maxIdempotencyKey || !printableASCII(key) {
+		return problem(http.StatusBadRequest, fmt.Sprintf("Idempotency-Key must be at most %d printable ASCII characters", maxIdempotencyKey))
 	}
+	return nil
+}
+
+// idempotency is the request's Idempotency-Key (checked by
+// checkIdempotencyKey) and, when there is one, the fingerprint of the
+// request: the kind of request (bodyFormat.name: "one", "batch", ... the
+// same on v1 and v2) and its body.
+func idempotency(c echo.Context, endpoint string, body []byte) Idempotency {
+	key := c.Request().Header.Get("Idempotency-Key")
 	if key == "" {
-		return Idempotency{}, nil
+		return Idempotency{}
 	}
 	h := sha256.New()
 	h.Write([]byte(endpoint))
 	h.Write([]byte{0})
 	h.Write(body)
-	return Idempotency{Key: key, Fingerprint: base64.RawStdEncoding.EncodeToString(h.Sum(nil))}, nil
+	return Idempotency{Key: key, Fingerprint: base64.RawStdEncoding.EncodeToString(h.Sum(nil))}
 }
 
 func printableASCII(s string) bool {
