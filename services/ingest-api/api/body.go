@@ -48,10 +48,10 @@ func putBuffer(b []byte) {
 	}
 }
 
-// withBody reads the request body of the authorized harbor within the rate
-// limit and the body budget (see readBody), once its headers passed the
-// cheap checks, and calls use with it; the
-// body's memory is given back and reused once use returns.
+// withBody reads the request body of the authorized harbor, once its
+// headers passed the cheap checks, within the rate limit and the body
+// budget (see readBody), and calls use with it; the body's memory is given
+// back and reused once use returns.
 func (h *handlers) withBody(c echo.Context, harborID string, rates limit.Rates, use func(body []byte) error) error {
 	req := c.Request()
 	max := h.cfg.MaxBodyBytes
