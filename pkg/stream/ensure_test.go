@@ -10,7 +10,6 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -18,16 +17,7 @@ import (
 // JetStream on it and the default settings.
 func testJetStream(t *testing.T) (jetstream.JetStream, Config) {
 	t.Helper()
-	ns := devtest.NATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, js := devtest.JetStream(t)
 	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
 	if err != nil {
 		t.Fatal(err)

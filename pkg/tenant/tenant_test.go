@@ -8,19 +8,11 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 func openStore(t *testing.T) *Store {
 	t.Helper()
-	ns := devtest.NATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	_, _, js := devtest.JetStream(t)
 	s, err := Open(context.Background(), js, "harbor_tenants_test", 1)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // NATS starts an embedded NATS server for a test, on a free port with a
@@ -138,4 +140,22 @@ func RunService(t testing.TB, run func(ctx context.Context, listening func(addr 
 		t.Fatal("service did not start within 60s")
 		return Service{}
 	}
+}
+
+// JetStream starts an embedded NATS server for a test (see NATS) and
+// returns it with a connection to it, closed when the test ends, and
+// JetStream on that connection.
+func JetStream(t testing.TB, options ...devenv.NATSOption) (*server.Server, *nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	ns := NATS(t, options...)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns, nc, js
 }

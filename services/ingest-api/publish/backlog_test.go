@@ -12,8 +12,6 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/ingest-api/api"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -22,13 +20,7 @@ import (
 // backlog watch or by the stream at STREAM_MAX_BYTES); the stream drops
 // nothing it acknowledged.
 func TestFullStreamIsBacklogFull(t *testing.T) {
-	ns := devtest.NATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	_, nc, js := devtest.JetStream(t)
 	cfg, err := env.ParseAsWithOptions[stream.Config](env.Options{Environment: map[string]string{
 		"STREAM_MAX_BYTES": "200000", "STREAM_MAX_BACKLOG_BYTES": "100000",
 	}})

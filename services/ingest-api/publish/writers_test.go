@@ -11,18 +11,10 @@ import (
 
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/writerstatus"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestWritersFollowsReports(t *testing.T) {
-	ns := devtest.NATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	_, _, js := devtest.JetStream(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg := writerstatus.Config{Bucket: "writers_test", TTL: time.Second}

@@ -13,7 +13,6 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -60,13 +59,8 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, environment map[string]string) *fixture {
-	ns := devtest.NATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	_, _, js := devtest.JetStream(t)
+	var err error
 	f := &fixture{js: js}
 	opts := env.Options{Environment: environment}
 	if f.streamCfg, err = env.ParseAsWithOptions[stream.Config](opts); err != nil {
