@@ -30,7 +30,14 @@ type ClickHouse struct {
 	dir      string
 	argv     []string
 	proc     *process // nil while stopped
+	// replica: the server is one of a cluster, and is ready only once it
+	// reaches ZooKeeper (ON CLUSTER DDL fails before).
+	replica bool
 }
+
+// LogDir is the directory of the server's logs (server.log, error.log,
+// stdout.log), for a failing test to show.
+func (ch *ClickHouse) LogDir() string { return filepath.Join(ch.dir, "log") }
 
 // ErrNoClickHouse means no clickhouse-server binary was found.
 var ErrNoClickHouse = errors.New("no clickhouse-server found: install Debian's clickhouse-server package " +
@@ -106,6 +113,7 @@ func startClickHouse(ctx context.Context, dir string, port int, r *Replica) (*Cl
 		HTTPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort)),
 		dir:      dir,
 		argv:     append(argv, "--config-file="+filepath.Join(dir, "config.xml")),
+		replica:  r != nil,
 	}
 	if err := ch.Start(ctx); err != nil {
 		return nil, err
@@ -127,14 +135,19 @@ func (ch *ClickHouse) Start(ctx context.Context) error {
 	return nil
 }
 
-// ping checks once that the server answers, over its protocol.
+// ping checks once that the server answers, over its protocol, and that a
+// replica reaches its ZooKeeper.
 func (ch *ClickHouse) ping(ctx context.Context) error {
 	conn, err := chconn.Open(chconn.Config{Addr: ch.Addr, Protocol: ch.Protocol, Username: "default", DialTimeout: time.Second})
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	return conn.Ping(ctx)
+	if err := conn.Ping(ctx); err != nil || !ch.replica {
+		return err
+	}
+	var nodes uint64
+	return conn.QueryRow(ctx, "SELECT count() FROM system.zookeeper WHERE path = '/'").Scan(&nodes)
 }
 
 // Stop asks the server to shut down (SIGTERM) and waits for it.

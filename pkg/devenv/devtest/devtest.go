@@ -6,6 +6,9 @@ package devtest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -90,8 +93,27 @@ func ClickHouseCluster(t testing.TB, replicas int) *devenv.ClickHouseCluster {
 	if err != nil {
 		t.Fatalf("start ClickHouse cluster: %v", err)
 	}
-	t.Cleanup(c.Stop)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, ch := range c.Replicas {
+				logTail(t, filepath.Join(ch.LogDir(), "error.log"))
+			}
+		}
+		c.Stop()
+	})
 	return c
+}
+
+// logTail logs the last lines of a server's log file, for a failed test.
+func logTail(t testing.TB, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Logf("%s: %v", path, err)
+		return
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	t.Logf("last lines of %s:\n%s", path, strings.Join(lines[max(0, len(lines)-40):], "\n"))
 }
 
 // WaitFor polls cond until it holds, and fails the test if it does not
