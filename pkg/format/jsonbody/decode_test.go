@@ -11,16 +11,13 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
-var (
-	testNow    = formattest.Now
-	testLimits = formattest.Limits
-	whole      = schema.Options{Limits: testLimits}
-)
+// whole are the options of a decode with no limit on the readings.
+var whole = formattest.Options(0, schema.Whole)
 
 // decodeOne decodes a single-reading body that must hold exactly one reading.
 func decodeOne(t *testing.T, body string) (schema.Reading, error) {
 	t.Helper()
-	d, err := DecodeReading([]byte(body), testNow, whole)
+	d, err := DecodeReading([]byte(body), formattest.Now, whole)
 	if err != nil {
 		return schema.Reading{}, err
 	}
@@ -29,9 +26,6 @@ func decodeOne(t *testing.T, body string) (schema.Reading, error) {
 	}
 	return d.Readings[0], nil
 }
-
-// batchOpts are the options of a whole-batch decode of at most maxLen.
-func batchOpts(maxLen int) schema.Options { return schema.Options{Limits: testLimits, MaxLen: maxLen} }
 
 func TestDecodeReadingAcceptsTimeFormats(t *testing.T) {
 	cases := map[string]int64{
@@ -58,7 +52,7 @@ func TestDecodeReadingDefaultsAndFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := schema.Reading{Time: testNow.UnixMilli(), ShipID: "ship-1", CargoID: "temp °C", Value: -50}
+	want := schema.Reading{Time: formattest.Now.UnixMilli(), ShipID: "ship-1", CargoID: "temp °C", Value: -50}
 	if r != want {
 		t.Fatalf("got %+v, want %+v", r, want)
 	}
@@ -95,7 +89,7 @@ func TestDecodeReadingRejects(t *testing.T) {
 		{`{"time":"1999-01-01T00:00:00Z","ship_id":"s","cargo_id":"c","value":1}`, "time", schema.TypeTimeRange},
 	}
 	for _, c := range cases {
-		_, err := DecodeReading([]byte(c.body), testNow, whole)
+		_, err := DecodeReading([]byte(c.body), formattest.Now, whole)
 		var inv *schema.InvalidError
 		if !errors.As(err, &inv) {
 			t.Errorf("%s: got %v, want an schema.InvalidError", c.body, err)
@@ -110,12 +104,12 @@ func TestDecodeReadingRejects(t *testing.T) {
 
 func TestDecodeMalformed(t *testing.T) {
 	for _, body := range []string{``, `   `, `[`, `{"ship_id":`, `"text"`, `[1]`, "{\"ship_id\":\"\xff\"}", `nul`} {
-		if _, err := DecodeReading([]byte(body), testNow, whole); !errors.Is(err, schema.ErrMalformed) {
+		if _, err := DecodeReading([]byte(body), formattest.Now, whole); !errors.Is(err, schema.ErrMalformed) {
 			t.Errorf("single %q: got %v, want schema.ErrMalformed", body, err)
 		}
 	}
 	for _, body := range []string{``, `{}`, `[{}`, `[1,]`, `"x"`} {
-		if _, err := DecodeBatch([]byte(body), testNow, batchOpts(10)); !errors.Is(err, schema.ErrMalformed) {
+		if _, err := DecodeBatch([]byte(body), formattest.Now, formattest.Options(10, schema.Whole)); !errors.Is(err, schema.ErrMalformed) {
 			t.Errorf("batch %q: got %v, want schema.ErrMalformed", body, err)
 		}
 	}
@@ -124,7 +118,7 @@ func TestDecodeMalformed(t *testing.T) {
 func TestDecodeBatch(t *testing.T) {
 	body := `[{"time":"2026-11-25T10:00:00.001Z","ship_id":"a","cargo_id":"x","value":1},
 	          {"time":"2026-11-25T10:00:00.002Z","ship_id":"b","cargo_id":"y","value":2.5}]`
-	d, err := DecodeBatch([]byte(body), testNow, batchOpts(10))
+	d, err := DecodeBatch([]byte(body), formattest.Now, formattest.Options(10, schema.Whole))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,33 +130,25 @@ func TestDecodeBatch(t *testing.T) {
 
 func TestDecodeBatchReportsEveryBadReading(t *testing.T) {
 	body := `[{"ship_id":"a","cargo_id":"x","value":1}, 7, {"ship_id":"a","cargo_id":"x"}, {"ship_id":"","cargo_id":"x","value":"no"}]`
-	_, err := DecodeBatch([]byte(body), testNow, batchOpts(10))
-	var inv *schema.InvalidError
-	if !errors.As(err, &inv) {
-		t.Fatalf("got %v, want schema.InvalidError", err)
-	}
-	var got []string
-	for _, d := range inv.Details {
-		got = append(got, strings.Join(d.Loc, "."))
-	}
-	want := "[1] [2].value [3].ship_id [3].value"
-	if strings.Join(got, " ") != want || inv.Count != 4 {
-		t.Fatalf("locations %v (count %d), want %s", got, inv.Count, want)
+	_, err := DecodeBatch([]byte(body), formattest.Now, formattest.Options(10, schema.Whole))
+	got, count := locations(t, err)
+	if want := "[1] [2].value [3].ship_id [3].value"; got != want || count != 4 {
+		t.Fatalf("locations %s (count %d), want %s", got, count, want)
 	}
 }
 
 func TestDecodeBatchLimits(t *testing.T) {
-	if _, err := DecodeBatch([]byte(` [ ] `), testNow, batchOpts(10)); !errors.Is(err, schema.ErrEmptyBatch) {
+	if _, err := DecodeBatch([]byte(` [ ] `), formattest.Now, formattest.Options(10, schema.Whole)); !errors.Is(err, schema.ErrEmptyBatch) {
 		t.Errorf("empty: got %v", err)
 	}
 	one := `{"ship_id":"a","cargo_id":"x","value":1}`
 	body := "[" + strings.Repeat(one+",", 10) + one + "]"
 	var tl *schema.TooLongError
-	if _, err := DecodeBatch([]byte(body), testNow, batchOpts(10)); !errors.As(err, &tl) || tl.Len != 11 {
+	if _, err := DecodeBatch([]byte(body), formattest.Now, formattest.Options(10, schema.Whole)); !errors.As(err, &tl) || tl.Len != 11 {
 		t.Errorf("11 readings: got %v", err)
 	}
 	bad := "[" + strings.Repeat(`{"value":1},`, 200) + `{"value":1}]`
-	_, err := DecodeBatch([]byte(bad), testNow, batchOpts(1000))
+	_, err := DecodeBatch([]byte(bad), formattest.Now, formattest.Options(1000, schema.Whole))
 	var inv *schema.InvalidError
 	if !errors.As(err, &inv) || len(inv.Details) != schema.MaxErrorDetails || inv.Count != 402 {
 		t.Errorf("many bad readings: got %v", err)
@@ -184,7 +170,7 @@ func TestDecodeValuesAsClientsSendThem(t *testing.T) {
 func TestDecodeFlatReadings(t *testing.T) {
 	body := `[{"ship_id":"s1","time":"2026-11-25T10:00:00Z","latitude":41.1,"longitude":"29","moving":true,"unit":"deg","fix":null,"nested":{"a":1}},
 	          {"ship_id":"s2","cargo_id":"rpm","value":900,"temp":21.5,"temp":22.5}]`
-	d, err := DecodeBatch([]byte(body), testNow, batchOpts(10))
+	d, err := DecodeBatch([]byte(body), formattest.Now, formattest.Options(10, schema.Whole))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,8 +179,8 @@ func TestDecodeFlatReadings(t *testing.T) {
 		{Time: t0, ShipID: "s1", CargoID: "latitude", Value: 41.1},
 		{Time: t0, ShipID: "s1", CargoID: "longitude", Value: 29},
 		{Time: t0, ShipID: "s1", CargoID: "moving", Value: 1},
-		{Time: testNow.UnixMilli(), ShipID: "s2", CargoID: "rpm", Value: 900},
-		{Time: testNow.UnixMilli(), ShipID: "s2", CargoID: "temp", Value: 22.5},
+		{Time: formattest.Now.UnixMilli(), ShipID: "s2", CargoID: "rpm", Value: 900},
+		{Time: formattest.Now.UnixMilli(), ShipID: "s2", CargoID: "temp", Value: 22.5},
 	}
 	if len(d.Readings) != len(want) {
 		t.Fatalf("got %+v, want %+v", d.Readings, want)
@@ -204,7 +190,7 @@ func TestDecodeFlatReadings(t *testing.T) {
 			t.Errorf("reading %d: %+v, want %+v", i, d.Readings[i], want[i])
 		}
 	}
-	single, err := DecodeReading([]byte(`{"ship_id":"s","latitude":1,"longitude":2}`), testNow, whole)
+	single, err := DecodeReading([]byte(`{"ship_id":"s","latitude":1,"longitude":2}`), formattest.Now, whole)
 	if err != nil || len(single.Readings) != 2 {
 		t.Fatalf("single flat reading: %+v, %v", single, err)
 	}
@@ -213,22 +199,14 @@ func TestDecodeFlatReadings(t *testing.T) {
 func TestDecodeFlatReadingsAreValidated(t *testing.T) {
 	long := strings.Repeat("k", 101)
 	body := `[{"ship_id":"s","` + long + `":1,"ok":2}, {"ship_id":"","a":1}, {"ship_id":"s","b":1e400}, {"ship_id":"s","unit":"C"}]`
-	_, err := DecodeBatch([]byte(body), testNow, batchOpts(10))
-	var inv *schema.InvalidError
-	if !errors.As(err, &inv) {
-		t.Fatalf("got %v, want schema.InvalidError", err)
-	}
-	var got []string
-	for _, d := range inv.Details {
-		got = append(got, strings.Join(d.Loc, "."))
-	}
+	_, err := DecodeBatch([]byte(body), formattest.Now, formattest.Options(10, schema.Whole))
 	// The last object has no reading at all: it is told what it lacks.
-	want := "[0]." + long + " [1].ship_id [2].b [3].cargo_id [3].value"
-	if strings.Join(got, " ") != want {
-		t.Fatalf("locations %v, want %s", got, want)
+	got, _ := locations(t, err)
+	if want := "[0]." + long + " [1].ship_id [2].b [3].cargo_id [3].value"; got != want {
+		t.Fatalf("locations %s, want %s", got, want)
 	}
 	var tl *schema.TooLongError
-	if _, err := DecodeBatch([]byte(`[{"ship_id":"s","a":1,"b":2,"c":3}]`), testNow, batchOpts(2)); !errors.As(err, &tl) || tl.Len != 3 {
+	if _, err := DecodeBatch([]byte(`[{"ship_id":"s","a":1,"b":2,"c":3}]`), formattest.Now, formattest.Options(2, schema.Whole)); !errors.As(err, &tl) || tl.Len != 3 {
 		t.Errorf("a flat object past the limit: got %v", err)
 	}
 }
@@ -240,7 +218,7 @@ func TestDecodeManyFlatFieldsKeepsTheLastOfEach(t *testing.T) {
 		fmt.Fprintf(&b, `,"k%d":%d`, i%100, i)
 	}
 	b.WriteString("}")
-	d, err := DecodeReading([]byte(b.String()), testNow, whole)
+	d, err := DecodeReading([]byte(b.String()), formattest.Now, whole)
 	if err != nil || len(d.Readings) != 100 {
 		t.Fatalf("%d readings, %v; want 100", len(d.Readings), err)
 	}
@@ -251,12 +229,12 @@ func TestDecodeManyFlatFieldsKeepsTheLastOfEach(t *testing.T) {
 
 func TestDecodePartialPolicy(t *testing.T) {
 	body := `[{"ship_id":"s","cargo_id":"a","value":1}, {"ship_id":"s","cargo_id":"b","value":"ok"}, 7, {"ship_id":"s","cargo_id":"c","value":3}]`
-	opt := batchOpts(10)
-	if _, err := DecodeBatch([]byte(body), testNow, opt); err == nil {
+	opt := formattest.Options(10, schema.Whole)
+	if _, err := DecodeBatch([]byte(body), formattest.Now, opt); err == nil {
 		t.Fatal("whole policy accepted a batch with bad readings")
 	}
 	opt.Policy = schema.Partial
-	d, err := DecodeBatch([]byte(body), testNow, opt)
+	d, err := DecodeBatch([]byte(body), formattest.Now, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +244,23 @@ func TestDecodePartialPolicy(t *testing.T) {
 	if d.Skipped == nil || d.Skipped.Count != 2 || strings.Join(d.Skipped.Details[0].Loc, ".") != "[1].value" {
 		t.Fatalf("skipped %+v", d.Skipped)
 	}
-	if _, err := DecodeBatch([]byte(`[{"ship_id":"s","cargo_id":"b","value":"ok"}]`), testNow, opt); err == nil {
+	if _, err := DecodeBatch([]byte(`[{"ship_id":"s","cargo_id":"b","value":"ok"}]`), formattest.Now, opt); err == nil {
 		t.Fatal("partial policy accepted a batch with no valid reading")
 	}
+}
+
+// locations are the places of the details of err, which must be an
+// *schema.InvalidError, each with the parts of its Loc joined with dots,
+// separated by spaces; count is the error's count of invalid readings.
+func locations(t *testing.T, err error) (locs string, count int) {
+	t.Helper()
+	var inv *schema.InvalidError
+	if !errors.As(err, &inv) {
+		t.Fatalf("got %v, want schema.InvalidError", err)
+	}
+	var got []string
+	for _, d := range inv.Details {
+		got = append(got, strings.Join(d.Loc, "."))
+	}
+	return strings.Join(got, " "), inv.Count
 }

@@ -24,20 +24,15 @@ func FuzzDecodeReading(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		d, err := DecodeReading(body, testNow, whole)
-		if err != nil {
-			formattest.CheckError(t, err)
+		d, ok := formattest.CheckFuzzed(t, DecodeReading, body, whole)
+		if !ok {
 			return
 		}
 		if !json.Valid(body) {
 			t.Fatalf("accepted a body that is not JSON: %q", body)
 		}
-		if len(d.Readings) == 0 || d.Skipped != nil {
-			t.Fatalf("accepted %d readings, skipped %v", len(d.Readings), d.Skipped)
-		}
 		for _, r := range d.Readings {
-			formattest.CheckValid(t, r, testNow, testLimits)
-			again, err := DecodeReading(readingJSON(r), testNow, whole)
+			again, err := DecodeReading(readingJSON(r), formattest.Now, whole)
 			if err != nil || len(again.Readings) != 1 || again.Readings[0] != r {
 				t.Fatalf("round trip of %+v: %+v, %v", r, again, err)
 			}
@@ -56,29 +51,24 @@ func FuzzDecodeBatch(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		d, err := DecodeBatch(body, testNow, batchOpts(50))
-		if err != nil {
-			formattest.CheckError(t, err)
+		d, ok := formattest.CheckFuzzed(t, DecodeBatch, body, formattest.Options(50, schema.Whole))
+		if !ok {
 			return
 		}
 		if !json.Valid(body) {
 			t.Fatalf("accepted a body that is not JSON: %q", body)
 		}
 		rs := d.Readings
-		if len(rs) == 0 || len(rs) > 50 || d.Skipped != nil {
-			t.Fatalf("accepted a batch of %d", len(rs))
-		}
 		parts := make([]string, len(rs))
 		for i, r := range rs {
-			formattest.CheckValid(t, r, testNow, testLimits)
 			parts[i] = string(readingJSON(r))
 		}
 		// The writers accept what the API accepted.
 		var c schema.Columns
-		if err := c.AppendPayload("h", schema.EncodePayloads(rs, 1<<20)[0], testLimits.Published(testNow, 0)); err != nil {
+		if err := c.AppendPayload("h", schema.EncodePayloads(rs, 1<<20)[0], formattest.Limits.Published(formattest.Now, 0)); err != nil {
 			t.Fatalf("the writer refuses what the API accepted: %v", err)
 		}
-		again, err := DecodeBatch([]byte("["+strings.Join(parts, ",")+"]"), testNow, batchOpts(50))
+		again, err := DecodeBatch([]byte("["+strings.Join(parts, ",")+"]"), formattest.Now, formattest.Options(50, schema.Whole))
 		if err != nil || len(again.Readings) != len(rs) {
 			t.Fatalf("round trip: %v", err)
 		}

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/format"
 	"github.com/harbor-ingest/harbor/pkg/format/formattest"
 	"github.com/harbor-ingest/harbor/pkg/format/jsonbody"
-	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
 // linesBody is n readings, one point of one field each, of the same shape
@@ -48,24 +48,15 @@ func telegrafBody(n int) []byte {
 	return b
 }
 
-func benchmarkDecode(b *testing.B, body []byte, n int) {
-	decode := Decoder(Options{})
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		d, err := decode(body, testNow, schema.Options{Limits: testLimits, MaxLen: 10000})
-		if err != nil || len(d.Readings) != n {
-			b.Fatal(len(d.Readings), err)
-		}
-	}
-	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "readings/s")
-}
-
 // BenchmarkDecodeLines5000 is comparable, reading for reading, with
 // jsonbody's BenchmarkDecodeBatch5000.
-func BenchmarkDecodeLines5000(b *testing.B) { benchmarkDecode(b, linesBody(5000), 5000) }
+func BenchmarkDecodeLines5000(b *testing.B) {
+	formattest.BenchmarkDecode(b, Decoder(Options{}), linesBody(5000), 5000)
+}
 
-func BenchmarkDecodeTelegraf5000(b *testing.B) { benchmarkDecode(b, telegrafBody(5000), 5000) }
+func BenchmarkDecodeTelegraf5000(b *testing.B) {
+	formattest.BenchmarkDecode(b, Decoder(Options{}), telegrafBody(5000), 5000)
+}
 
 // BenchmarkPerReading decodes the same 5000 readings as a JSON batch and
 // as line protocol in one process, so that the two are measured on the
@@ -75,22 +66,12 @@ func BenchmarkPerReading(b *testing.B) {
 	for _, c := range []struct {
 		name   string
 		body   []byte
-		decode func([]byte, time.Time, schema.Options) (schema.Decoded, error)
+		decode format.Decoder
 	}{
 		{"json-batch", formattest.BatchJSON(5000), jsonbody.DecodeBatch},
 		{"line-protocol", linesBody(5000), lp},
 		{"line-protocol-telegraf", telegrafBody(5000), lp},
 	} {
-		b.Run(c.name, func(b *testing.B) {
-			b.SetBytes(int64(len(c.body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				d, err := c.decode(c.body, testNow, schema.Options{Limits: testLimits, MaxLen: 10000})
-				if err != nil || len(d.Readings) != 5000 {
-					b.Fatal(len(d.Readings), err)
-				}
-			}
-			b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "readings/s")
-		})
+		b.Run(c.name, func(b *testing.B) { formattest.BenchmarkDecode(b, c.decode, c.body, 5000) })
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,21 +12,16 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
-var (
-	testNow    = formattest.Now
-	testLimits = formattest.Limits
-)
-
 func TestReadingsAndFlatReadingsPerLine(t *testing.T) {
 	body := `{"time":"2026-11-25T11:00:00Z","ship_id":"s1","cargo_id":"temp","value":21.5}` + "\n" +
 		"\r\n   \n" +
 		`{"ship_id":"s2","lat":41.1,"lon":"29","unit":"deg"}` + "\r\n" +
 		`{"ship_id":"s\u00e9","cargo_id":"on","value":true}`
-	d, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Whole))
+	d, err := Decode([]byte(body), formattest.Now, formattest.Options(10, schema.Whole))
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := testNow.UnixMilli()
+	now := formattest.Now.UnixMilli()
 	want := []schema.Reading{
 		{Time: time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC).UnixMilli(), ShipID: "s1", CargoID: "temp", Value: 21.5},
 		{Time: now, ShipID: "s2", CargoID: "lat", Value: 41.1},
@@ -45,19 +39,9 @@ func TestErrorsHaveTheirLine(t *testing.T) {
 		`[1,2]` + "\n" +
 		`{"ship_id":"s",` + "\n" +
 		`{"ship_id":"s","cargo_id":"c","value":1} {}` + "\n"
-	_, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Whole))
-	var inv *schema.InvalidError
-	if !errors.As(err, &inv) {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, d := range inv.Details {
-		got = append(got, strings.Join(d.Loc, ".")+": "+d.Type)
-	}
-	if want := []string{"line 2.value: type_error", "line 3: syntax", "line 4: syntax", "line 5: syntax"}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("%q (%+v)", got, inv.Details)
-	}
-	d, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Partial))
+	_, err := Decode([]byte(body), formattest.Now, formattest.Options(10, schema.Whole))
+	formattest.CheckProblems(t, err, "line 2.value: type_error", "line 3: syntax", "line 4: syntax", "line 5: syntax")
+	d, err := Decode([]byte(body), formattest.Now, formattest.Options(10, schema.Partial))
 	if err != nil || len(d.Readings) != 1 || d.Skipped.Count != 4 {
 		t.Fatalf("partial: %+v %v", d, err)
 	}
@@ -65,16 +49,16 @@ func TestErrorsHaveTheirLine(t *testing.T) {
 
 func TestEmptyTooLongAndNotUTF8(t *testing.T) {
 	for _, body := range []string{"", "\n \n"} {
-		if _, err := Decode([]byte(body), testNow, formattest.Options(10, schema.Whole)); !errors.Is(err, schema.ErrEmptyBatch) {
+		if _, err := Decode([]byte(body), formattest.Now, formattest.Options(10, schema.Whole)); !errors.Is(err, schema.ErrEmptyBatch) {
 			t.Errorf("%q: %v", body, err)
 		}
 	}
 	var long *schema.TooLongError
 	body := strings.Repeat(`{"ship_id":"s","cargo_id":"c","value":1}`+"\n", 5)
-	if _, err := Decode([]byte(body), testNow, formattest.Options(3, schema.Whole)); !errors.As(err, &long) || long.Len != 5 {
+	if _, err := Decode([]byte(body), formattest.Now, formattest.Options(3, schema.Whole)); !errors.As(err, &long) || long.Len != 5 {
 		t.Fatalf("5 over 3: %v", err)
 	}
-	if _, err := Decode([]byte("{\"ship_id\":\"\xff\"}"), testNow, formattest.Options(3, schema.Whole)); !errors.Is(err, schema.ErrMalformed) {
+	if _, err := Decode([]byte("{\"ship_id\":\"\xff\"}"), formattest.Now, formattest.Options(3, schema.Whole)); !errors.Is(err, schema.ErrMalformed) {
 		t.Fatalf("not UTF-8: %v", err)
 	}
 }
@@ -90,61 +74,29 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		d, err := Decode(body, testNow, formattest.Options(50, schema.Whole))
-		if err != nil {
-			formattest.CheckError(t, err)
+		if _, ok := formattest.CheckFuzzed(t, Decode, body, formattest.Options(50, schema.Whole)); !ok {
 			return
-		}
-		if len(d.Readings) == 0 || len(d.Readings) > 50 || d.Skipped != nil {
-			t.Fatalf("accepted %d readings, skipped %v", len(d.Readings), d.Skipped)
 		}
 		for _, line := range strings.Split(string(body), "\n") {
 			if strings.TrimSpace(line) != "" && !json.Valid([]byte(line)) {
 				t.Fatalf("accepted a line that is not JSON: %q", line)
 			}
 		}
-		for _, r := range d.Readings {
-			formattest.CheckValid(t, r, testNow, testLimits)
-		}
 	})
 }
 
 func BenchmarkDecode5000(b *testing.B) {
-	var body []byte
-	t0 := testNow.Add(-time.Hour)
-	for i := range 5000 {
-		body = append(body, `{"time":"`...)
-		body = t0.Add(time.Duration(i/50)*time.Second).AppendFormat(body, "2006-01-02T15:04:05.000Z07:00")
-		body = append(body, `","ship_id":"ship-`...)
-		body = strconv.AppendInt(body, int64(i%50), 10)
-		body = append(body, `","cargo_id":"cargo-`...)
-		body = strconv.AppendInt(body, int64(i%7), 10)
-		body = append(body, `","value":`...)
-		body = strconv.AppendFloat(body, float64(i)*0.37-11.5, 'g', -1, 64)
-		body = append(body, "}\n"...)
-	}
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if d, err := Decode(body, testNow, formattest.Options(10000, schema.Whole)); err != nil || len(d.Readings) != 5000 {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "readings/s")
+	formattest.BenchmarkDecode(b, Decode, formattest.BatchNDJSON(5000), 5000)
 }
 
 // TestHostileBodies: long, deep, wide or binary bodies answer an error, without panics.
 func TestHostileBodies(t *testing.T) {
-	for name, body := range map[string]string{
+	formattest.CheckRefused(t, Decode, map[string]string{
 		"deep":         `{"ship_id":"s","x":` + strings.Repeat("[", 1<<16) + "\n",
 		"long string":  `{"ship_id":"` + strings.Repeat("a", 1<<20) + `","cargo_id":"c","value":1}`,
 		"many fields":  `{"ship_id":"s"` + strings.Repeat(`,"f":1`, 1<<16) + `,"g":"x"}` + "\n" + "{}",
 		"many lines":   strings.Repeat("{}\n", 1<<16),
 		"binary":       "\x00\x01{\"\xfe",
 		"blank spaces": strings.Repeat(" \t\r\n", 1<<18) + "x",
-	} {
-		if _, err := Decode([]byte(body), testNow, formattest.Options(10000, schema.Whole)); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
+	})
 }
