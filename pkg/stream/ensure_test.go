@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -18,10 +17,7 @@ import (
 func testJetStream(t *testing.T) (jetstream.JetStream, Config) {
 	t.Helper()
 	_, _, js := devtest.JetStream(t)
-	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := devtest.ParseEnv[Config](t, map[string]string{})
 	return js, cfg
 }
 

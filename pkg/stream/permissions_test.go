@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 )
 
 // TestRolesKeepTheirBounds guards the permission sets as they grow: only
@@ -12,10 +12,7 @@ import (
 // or bucket (an update can republish into any subject), every role replies
 // on its own inbox only, and no role is given everything.
 func TestRolesKeepTheirBounds(t *testing.T) {
-	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := devtest.ParseEnv[Config](t, map[string]string{})
 	b := Buckets{Tenants: "harbor_tenants", Replicas: "harbor_replicas", Writers: "harbor_writers"}
 	roles := Roles(cfg, b)
 	if len(roles) != 4 {

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/nats-io/nats.go"
 )
 
@@ -43,7 +43,7 @@ func testRun(t *testing.T, engine devenv.Engine, protocol string) {
 		ports[i] = p
 	}
 	dir := t.TempDir()
-	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{
+	cfg := devtest.ParseEnv[Config](t, map[string]string{
 		"HARBOR_DATA_DIR":       dir,
 		"LOCAL_NATS_PORT":       itoa(ports[0]),
 		"LOCAL_CLICKHOUSE_PORT": itoa(ports[1]),
@@ -52,14 +52,11 @@ func testRun(t *testing.T, engine devenv.Engine, protocol string) {
 		"HTTP_ADDR":             "127.0.0.1:0",
 		"READ_API_ENABLED":      "true",
 		"LOCAL_CLICKHOUSE":      string(engine),
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), &out) }()
+	go func() { done <- Run(ctx, cfg, slog.New(slog.DiscardHandler), &out) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {

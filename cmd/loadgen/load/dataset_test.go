@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/format/jsonbody"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
@@ -27,10 +27,7 @@ func mustDataset(t testing.TB, ships, cargos int, readings int64, start time.Tim
 // default limits.
 func defaultAPI(t testing.TB) ingest.Config {
 	t.Helper()
-	cfg, err := env.ParseAsWithOptions[ingest.Config](env.Options{Environment: map[string]string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := devtest.ParseEnv[ingest.Config](t, map[string]string{})
 	return cfg
 }
 

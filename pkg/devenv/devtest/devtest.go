@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -180,4 +181,17 @@ func JetStream(t testing.TB, options ...devenv.NATSOption) (*server.Server, *nat
 		t.Fatal(err)
 	}
 	return ns, nc, js
+}
+
+// ParseEnv parses a configuration of type C, as the services parse theirs
+// from their environment, from environment alone: a test's settings do not
+// depend on the process's. A configuration that does not parse fails the
+// test.
+func ParseEnv[C any](t testing.TB, environment map[string]string) C {
+	t.Helper()
+	cfg, err := env.ParseAsWithOptions[C](env.Options{Environment: environment})
+	if err != nil {
+		t.Fatalf("parse %T: %v", cfg, err)
+	}
+	return cfg
 }

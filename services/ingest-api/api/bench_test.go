@@ -3,18 +3,14 @@ package api
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
-	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // encodingPublisher does the publisher's CPU work (the binary payload) and
@@ -30,14 +26,8 @@ func (encodingPublisher) Ready(context.Context) error { return nil }
 // benchAPI is the API with the default settings, a static key "k" for
 // harbor "fleet", and the encodingPublisher.
 func benchAPI(t testing.TB) http.Handler {
-	cfg, _ := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
-	reg := prometheus.NewRegistry()
-	e := New(cfg, Deps{
-		Auth: mustKeys(t, map[string]string{"k": "fleet"}), Harbors: noHarbors{},
-		Limiter: limit.New(time.Second, func() int { return 1 }), Publisher: encodingPublisher{},
-		Registry: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	return e
+	cfg := devtest.ParseEnv[Config](t, map[string]string{})
+	return New(cfg, testDeps(mustKeys(t, map[string]string{"k": "fleet"}), noHarbors{}, encodingPublisher{}))
 }
 
 // BenchmarkIngestBatch5000 runs a 5,000-reading batch request through the

@@ -6,18 +6,14 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
-	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 func testBodyConfig() BodyConfig {
@@ -71,18 +67,11 @@ func TestBudgetBounds(t *testing.T) {
 // that stores nothing but answers 200.
 func bodyTestAPI(t *testing.T, environment map[string]string) *echo.Echo {
 	t.Helper()
-	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: environment})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := devtest.ParseEnv[Config](t, environment)
 	if err := cfg.Bodies.Check(cfg.MaxBodyBytes); err != nil {
 		t.Fatal(err)
 	}
-	reg := prometheus.NewRegistry()
-	return New(cfg, Deps{
-		Auth: testKeys, Harbors: noHarbors{}, Limiter: limit.New(time.Second, func() int { return 1 }),
-		Publisher: encodingPublisher{}, Registry: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	return New(cfg, testDeps(testKeys, noHarbors{}, encodingPublisher{}))
 }
 
 // serve posts body to the harbor's batch route with key and returns the
@@ -263,10 +252,7 @@ func TestPoolKeepsNoLargeBuffers(t *testing.T) {
 }
 
 func TestBodyConfigCheck(t *testing.T) {
-	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := devtest.ParseEnv[Config](t, map[string]string{})
 	if err := cfg.Bodies.Check(cfg.MaxBodyBytes); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}

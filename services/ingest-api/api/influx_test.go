@@ -3,18 +3,14 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
-	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestInfluxWriteCredentialsAndHarbors: every way InfluxDB clients send
@@ -139,13 +135,8 @@ func TestInfluxWriteRetryAnswers(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &ie); err != nil || rec.Code != http.StatusTooManyRequests || ie.Code != "too many requests" || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("over the rate: %d %v %s", rec.Code, rec.Header(), rec.Body)
 	}
-	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{"RETRY_AFTER": "3s"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	e = New(cfg, Deps{Auth: testKeys, Harbors: partialHarbors{}, Limiter: limit.New(time.Second, func() int { return 1 }),
-		Publisher: failingPublisher{}, Registry: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg := devtest.ParseEnv[Config](t, map[string]string{"RETRY_AFTER": "3s"})
+	e = New(cfg, testDeps(testKeys, partialHarbors{}, failingPublisher{}))
 	rec = send(e, http.MethodPost, "/write?db=fleet&p=w", "m,host=h a=1")
 	if err := json.Unmarshal(rec.Body.Bytes(), &ie); err != nil || rec.Code != http.StatusServiceUnavailable || ie.Code != "unavailable" ||
 		rec.Header().Get("Retry-After") != "3" || !strings.Contains(ie.Error, "retry later") {

@@ -48,7 +48,7 @@ func bigShipLastSeen(i int) string {
 func insertBigHarbor(t *testing.T, cfg chconn.Config) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{Config: cfg}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := store.Open(ctx, store.Config{Config: cfg}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,11 +117,11 @@ func TestReadBoundsOnAMillionShips(t *testing.T) {
 	// environment.
 	newAPI := func(t *testing.T, environment map[string]string) *echo.Echo {
 		t.Helper()
-		cfg := testConfig(t, environment)
+		cfg := devtest.ParseEnv[Config](t, environment)
 		if err := cfg.Read.Check(); err != nil {
 			t.Fatal(err)
 		}
-		r, err := reader.Open(chCfg, cfg.Read.Query, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		r, err := reader.Open(chCfg, cfg.Read.Query, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}

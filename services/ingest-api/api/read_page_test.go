@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/services/ingest-api/reader"
 )
 
@@ -142,11 +142,8 @@ func TestReadConfigCheck(t *testing.T) {
 		{map[string]string{"READ_MAX_CONCURRENT_QUERIES": "0"}, "READ_MAX_CONCURRENT_QUERIES"},
 		{map[string]string{"READ_QUEUE_TIMEOUT": "-1s"}, "READ_QUEUE_TIMEOUT"},
 	} {
-		cfg, err := env.ParseAsWithOptions[ReadConfig](env.Options{Environment: tc.environment})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = cfg.Check()
+		cfg := devtest.ParseEnv[ReadConfig](t, tc.environment)
+		err := cfg.Check()
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%v: %v, want an error about %q", tc.environment, err, tc.want)
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -13,12 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/tenant"
-	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
 	"github.com/harbor-ingest/harbor/services/ingest-api/reader"
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // fakeReader records the queries it gets and answers with its points, or
@@ -73,27 +69,14 @@ var testKeys = scopedKeys{
 // and rd as its Reader.
 func newTestAPI(t *testing.T, environment map[string]string, rd Reader) *echo.Echo {
 	t.Helper()
-	return newTestAPIWith(testConfig(t, environment), rd)
-}
-
-// testConfig is the API's configuration from environment alone.
-func testConfig(t *testing.T, environment map[string]string) Config {
-	t.Helper()
-	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: environment})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return newTestAPIWith(devtest.ParseEnv[Config](t, environment), rd)
 }
 
 // newTestAPIWith is the API with cfg and rd as its Reader.
 func newTestAPIWith(cfg Config, rd Reader) *echo.Echo {
-	reg := prometheus.NewRegistry()
-	return New(cfg, Deps{
-		Auth: testKeys, Harbors: noHarbors{}, Limiter: limit.New(time.Second, func() int { return 1 }),
-		Publisher: failingPublisher{}, Store: &tenant.Store{}, Reader: rd,
-		Registry: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	d := testDeps(testKeys, noHarbors{}, failingPublisher{})
+	d.Store, d.Reader = &tenant.Store{}, rd
+	return New(cfg, d)
 }
 
 // get sends a GET with the key and returns the status and the body.

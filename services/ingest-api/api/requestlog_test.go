@@ -9,13 +9,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/tenant"
-	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // failingPublisher refuses everything, as a NATS outage would.
@@ -33,20 +30,11 @@ func (noHarbors) Harbor(string) (tenant.Harbor, bool) { return tenant.Harbor{}, 
 
 func TestLogsCarryRequestIDAndKeyPrefixButNeverTheKey(t *testing.T) {
 	const key = "hb_0123456789abcdef-secret"
-	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := devtest.ParseEnv[Config](t, map[string]string{})
 	var logs bytes.Buffer
-	reg := prometheus.NewRegistry()
-	e := New(cfg, Deps{
-		Auth:      mustKeys(t, map[string]string{key: "fleet"}),
-		Harbors:   noHarbors{},
-		Limiter:   limit.New(time.Second, func() int { return 1 }),
-		Publisher: failingPublisher{},
-		Registry:  reg, Gatherer: reg,
-		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	d := testDeps(mustKeys(t, map[string]string{key: "fleet"}), noHarbors{}, failingPublisher{})
+	d.Log = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := New(cfg, d)
 	for _, k := range []string{key, key + "-wrong"} {
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/ingest/ingest/fleet", strings.NewReader(`{"ship_id":"s","cargo_id":"c","value":1}`))
 		req.Header.Set("X-API-Key", k)

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/tenant"
 	"github.com/harbor-ingest/harbor/services/ingest-api/limit"
@@ -52,20 +51,24 @@ func (partialHarbors) Harbor(id string) (tenant.Harbor, bool) {
 
 func newRecordingAPI(t *testing.T, environment map[string]string) (*echo.Echo, *recordingPublisher) {
 	t.Helper()
-	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: environment})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := devtest.ParseEnv[Config](t, environment)
 	pub := &recordingPublisher{readings: map[string][]schema.Reading{}}
 	keys := scopedKeys{"lenient": {HarborID: "lenient", Scopes: []string{tenant.ScopeWrite}}}
 	for k, v := range testKeys {
 		keys[k] = v
 	}
+	return New(cfg, testDeps(keys, partialHarbors{}, pub)), pub
+}
+
+// testDeps are the API's dependencies in tests: auth, harbors and pub, a
+// limiter that counts this replica alone, a registry of their own and a
+// log that writes nothing.
+func testDeps(auth Authenticator, harbors Harbors, pub Publisher) Deps {
 	reg := prometheus.NewRegistry()
-	return New(cfg, Deps{
-		Auth: keys, Harbors: partialHarbors{}, Limiter: limit.New(time.Second, func() int { return 1 }),
-		Publisher: pub, Registry: reg, Gatherer: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}), pub
+	return Deps{
+		Auth: auth, Harbors: harbors, Limiter: limit.New(time.Second, func() int { return 1 }),
+		Publisher: pub, Registry: reg, Gatherer: reg, Log: slog.New(slog.DiscardHandler),
+	}
 }
 
 func send(e *echo.Echo, method, target string, body string, headers ...string) *httptest.ResponseRecorder {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
@@ -21,12 +20,9 @@ import (
 // nothing it acknowledged.
 func TestFullStreamIsBacklogFull(t *testing.T) {
 	_, nc, js := devtest.JetStream(t)
-	cfg, err := env.ParseAsWithOptions[stream.Config](env.Options{Environment: map[string]string{
+	cfg := devtest.ParseEnv[stream.Config](t, map[string]string{
 		"STREAM_MAX_BYTES": "200000", "STREAM_MAX_BACKLOG_BYTES": "100000",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if _, err := stream.Ensure(ctx, js, cfg); err != nil {
@@ -44,6 +40,7 @@ func TestFullStreamIsBacklogFull(t *testing.T) {
 		readings[i] = schema.Reading{Time: int64(i), ShipID: "s", CargoID: "c", Value: float64(i)}
 	}
 	stored := 0
+	var err error
 	for ; stored < 100; stored++ {
 		if err = p.Publish(ctx, "h", readings, api.Idempotency{}); err != nil {
 			break

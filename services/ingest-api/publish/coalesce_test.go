@@ -3,7 +3,6 @@ package publish
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -22,17 +21,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = slog.New(slog.DiscardHandler)
 
 // testPublisher opens the stream on an embedded NATS server (syncing each
 // message, as Harbor runs it) and returns a Publisher with the coalescer's
 // settings.
 func testPublisher(t *testing.T, ns *server.Server, coalesce CoalesceConfig, timeout time.Duration) (*Publisher, jetstream.JetStream, stream.Config, *prometheus.Registry) {
 	t.Helper()
-	cfg, err := env.ParseAsWithOptions[stream.Config](env.Options{Environment: map[string]string{"NATS_URL": ns.ClientURL()}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := devtest.ParseEnv[stream.Config](t, map[string]string{"NATS_URL": ns.ClientURL()})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	nc, js, err := stream.Open(ctx, cfg, "coalesce-test", quiet, jetstream.WithPublishAsyncTimeout(timeout))

@@ -3,7 +3,6 @@ package publish
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ func TestWritersFollowsReports(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg := writerstatus.Config{Bucket: "writers_test", TTL: time.Second}
-	w, err := WatchWriters(ctx, js, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w, err := WatchWriters(ctx, js, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package reader
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -31,7 +30,7 @@ func openTestReader(t *testing.T, lim Limits) (*Reader, *devenv.ClickHouse) {
 func openReader(t *testing.T, ch *devenv.ClickHouse, lim Limits) *Reader {
 	t.Helper()
 	r, err := Open(Config{Addr: ch.Addr, Database: "harbor", Table: "readings", Username: "default", DialTimeout: 5 * time.Second},
-		lim, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		lim, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +158,7 @@ func TestSlots(t *testing.T) {
 // a server that is down does not keep it from starting.
 func TestOpenRefusesHTTPToAnOldServer(t *testing.T) {
 	ch := devtest.ClickHouse(t)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := slog.New(slog.DiscardHandler)
 	cfg := Config{Addr: ch.HTTPAddr, Protocol: chconn.ProtocolHTTP, Database: "harbor", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}
 	r, err := Open(cfg, testLimits, quiet)
 	if err == nil {

@@ -4,19 +4,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 )
 
 func TestConfigFromEnvironment(t *testing.T) {
-	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: map[string]string{
+	cfg := devtest.ParseEnv[Config](t, map[string]string{
 		"API_KEYS":      "k1:harbor-a,k2:harbor-b",
 		"NATS_URL":      "nats://a:4222,nats://b:4222",
 		"MAX_FUTURE":    "1h",
 		"MAX_BATCH_LEN": "500",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	if cfg.API.APIKeys["k1"] != "harbor-a" || cfg.API.APIKeys["k2"] != "harbor-b" || len(cfg.API.APIKeys) != 2 {
 		t.Errorf("API_KEYS: %v", cfg.API.APIKeys)
 	}

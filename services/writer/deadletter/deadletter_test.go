@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/nats-io/nats.go"
@@ -17,12 +15,9 @@ import (
 
 func TestListAndRepublish(t *testing.T) {
 	ns := devtest.NATS(t)
-	cfg, err := env.ParseAsWithOptions[stream.Config](env.Options{Environment: map[string]string{"NATS_URL": ns.ClientURL()}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := devtest.ParseEnv[stream.Config](t, map[string]string{"NATS_URL": ns.ClientURL()})
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	nc, js, err := stream.Open(ctx, cfg, "test", log)
 	if err != nil {
 		t.Fatal(err)

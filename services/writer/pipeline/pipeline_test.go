@@ -3,13 +3,11 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
@@ -60,15 +58,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, environment map[string]string) *fixture {
 	_, _, js := devtest.JetStream(t)
-	var err error
-	f := &fixture{js: js}
-	opts := env.Options{Environment: environment}
-	if f.streamCfg, err = env.ParseAsWithOptions[stream.Config](opts); err != nil {
-		t.Fatal(err)
-	}
-	if f.cfg, err = env.ParseAsWithOptions[Config](opts); err != nil {
-		t.Fatal(err)
-	}
+	f := &fixture{js: js, streamCfg: devtest.ParseEnv[stream.Config](t, environment), cfg: devtest.ParseEnv[Config](t, environment)}
 	if _, err := stream.Ensure(context.Background(), js, f.streamCfg); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +88,7 @@ func (f *fixture) start(t *testing.T, s Sink) *Writer {
 
 func (f *fixture) startWriter(t *testing.T, s Sink) (*Writer, func() error) {
 	t.Helper()
-	w, err := New(context.Background(), f.js, f.streamCfg, f.cfg, s, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w, err := New(context.Background(), f.js, f.streamCfg, f.cfg, s, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

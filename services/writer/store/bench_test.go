@@ -2,14 +2,11 @@ package store
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
@@ -22,14 +19,8 @@ import (
 // ClickHouse's own.
 func BenchmarkDecodeAndInsert100k(b *testing.B) {
 	const payloads, perPayload = 20, 5000
-	ch := devtest.ClickHouse(b)
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := Open(ctx, Config{Config: chconn.Config{Addr: ch.Addr, Database: "harbor_bench", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}}, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestStore(b, devtest.ClickHouse(b))
 	start := time.Now().Add(-time.Hour).UnixMilli()
 	var encoded [][]byte
 	for p := range payloads {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -46,7 +45,7 @@ func TestClusterSettings(t *testing.T) {
 func TestStoreOnCluster(t *testing.T) {
 	c := devtest.ClickHouseCluster(t, 2)
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	cols := sampleColumns()
 	for i, mode := range []string{InsertLocal, InsertDistributed} {
 		own, other := c.Replicas[i], c.Replicas[1-i]

@@ -2,15 +2,11 @@ package store
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"math"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
@@ -21,14 +17,8 @@ import (
 // on the wire), and a second batch reusing the buffers a bigger one left
 // stores only its own rows.
 func TestInsertStoresEveryColumnAsGiven(t *testing.T) {
-	ch := devtest.ClickHouse(t)
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := Open(ctx, Config{Config: chconn.Config{Addr: ch.Addr, Database: "harbor_test", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestStore(t, devtest.ClickHouse(t))
 
 	first := &schema.Columns{}
 	for i := range 300 {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -15,10 +14,16 @@ import (
 	"github.com/harbor-ingest/harbor/services/writer/pipeline"
 )
 
-func openTestStore(t *testing.T, ch *devenv.ClickHouse) *Store {
+// testConfig is the store's configuration for the native protocol of ch.
+func testConfig(ch *devenv.ClickHouse) Config {
+	return Config{Config: chconn.Config{Addr: ch.Addr, Database: "harbor_test", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}}
+}
+
+// openTestStore opens a store on ch with testConfig, closed when the test
+// ends.
+func openTestStore(t testing.TB, ch *devenv.ClickHouse) *Store {
 	t.Helper()
-	cfg := Config{Config: chconn.Config{Addr: ch.Addr, Database: "harbor_test", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}}
-	st, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := Open(context.Background(), testConfig(ch), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

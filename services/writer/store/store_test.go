@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -17,8 +16,8 @@ import (
 func TestStoreCreatesTableInsertsAndReopens(t *testing.T) {
 	ch := devtest.ClickHouse(t)
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := Config{Config: chconn.Config{Addr: ch.Addr, Database: "harbor_test", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}}
+	log := slog.New(slog.DiscardHandler)
+	cfg := testConfig(ch)
 
 	st, err := Open(ctx, cfg, log)
 	if err != nil {
@@ -79,9 +78,9 @@ func sampleColumns() *schema.Columns {
 // answers.
 func TestHTTPToAnOldServerIsRefusedAtOnce(t *testing.T) {
 	ch := devtest.ClickHouse(t)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := Config{Config: chconn.Config{Addr: ch.HTTPAddr, Protocol: chconn.ProtocolHTTP, Database: "harbor_test", Table: "readings",
-		Username: "default", DialTimeout: 5 * time.Second}}
+	log := slog.New(slog.DiscardHandler)
+	cfg := testConfig(ch)
+	cfg.Addr, cfg.Protocol = ch.HTTPAddr, chconn.ProtocolHTTP
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	started := time.Now()
