@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/metric"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/nats-io/nats.go"
@@ -91,24 +92,11 @@ type coalescer struct {
 func newCoalescer(cfg CoalesceConfig, nc *nats.Conn, js jetstream.JetStream, sc stream.Config, timeout time.Duration, reg prometheus.Registerer) *coalescer {
 	c := &coalescer{
 		cfg: cfg, nc: nc, js: js, stream: sc, timeout: timeout,
-		queues: map[string]*queue{},
-		requestsPerMsg: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "harbor_publish_coalesced_requests",
-			Help:    "Requests combined into one stream message by the group commit.",
-			Buckets: prometheus.ExponentialBuckets(1, 2, 11),
-		}),
-		readingsPerMsg: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "harbor_publish_coalesced_readings",
-			Help:    "Readings of one stream message of the group commit.",
-			Buckets: prometheus.ExponentialBuckets(1, 4, 9),
-		}),
-		wait: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "harbor_publish_coalesce_wait_seconds",
-			Help:    "Time a request waited in the group commit before its message was sent.",
-			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 15),
-		}),
+		queues:         map[string]*queue{},
+		requestsPerMsg: metric.Histogram(reg, "harbor_publish_coalesced_requests", "Requests combined into one stream message by the group commit.", prometheus.ExponentialBuckets(1, 2, 11)),
+		readingsPerMsg: metric.Histogram(reg, "harbor_publish_coalesced_readings", "Readings of one stream message of the group commit.", prometheus.ExponentialBuckets(1, 4, 9)),
+		wait:           metric.Histogram(reg, "harbor_publish_coalesce_wait_seconds", "Time a request waited in the group commit before its message was sent.", prometheus.ExponentialBuckets(0.00005, 2, 15)),
 	}
-	reg.MustRegister(c.requestsPerMsg, c.readingsPerMsg, c.wait)
 	return c
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/metric"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/ingest-api/api"
@@ -45,18 +46,10 @@ type Publisher struct {
 func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg stream.Config, coalesce CoalesceConfig, timeout time.Duration, reg prometheus.Registerer, log *slog.Logger) *Publisher {
 	p := &Publisher{
 		nc: nc, js: js, cfg: cfg, timeout: timeout,
-		backlog: newBacklog(js, cfg),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "harbor_publish_duration_seconds",
-			Help:    "Time from publishing a request's readings to JetStream's acknowledgement of all of them.",
-			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 15),
-		}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "harbor_publish_in_flight",
-			Help: "Requests waiting for JetStream's acknowledgement.",
-		}),
+		backlog:  newBacklog(js, cfg),
+		duration: metric.Histogram(reg, "harbor_publish_duration_seconds", "Time from publishing a request's readings to JetStream's acknowledgement of all of them.", prometheus.ExponentialBuckets(0.0002, 2, 15)),
+		inFlight: metric.Gauge(reg, "harbor_publish_in_flight", "Requests waiting for JetStream's acknowledgement."),
 	}
-	reg.MustRegister(p.duration, p.inFlight)
 	if coalesce.Enabled {
 		p.coalescer = newCoalescer(coalesce, nc, js, cfg, timeout, reg)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/metric"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -20,34 +21,14 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer, cons jetstream.Consumer) *metrics {
 	m := &metrics{
-		batchRows: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "harbor_writer_batch_rows",
-			Help:    "Rows per ClickHouse insert.",
-			Buckets: prometheus.ExponentialBuckets(100, 4, 8),
-		}),
-		insertDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "harbor_writer_insert_duration_seconds",
-			Help:    "Time of one successful ClickHouse insert.",
-			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
-		}),
-		rowsInserted: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "harbor_writer_rows_inserted_total",
-			Help: "Rows inserted into ClickHouse (a redelivered reading counts again).",
-		}),
-		insertRetries: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "harbor_writer_insert_retries_total",
-			Help: "Failed ClickHouse inserts that were retried.",
-		}),
-		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "harbor_writer_dead_lettered_total",
-			Help: "Messages moved to the dead-letter stream (a message of which ClickHouse refuses some readings counts once per reason).",
-		}),
-		blocked: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "harbor_writer_blocked",
-			Help: "1 while the writer cannot write because the table refuses every insert (its columns changed, permissions); the reason is in /readyz and the log.",
-		}),
+		batchRows:      metric.Histogram(reg, "harbor_writer_batch_rows", "Rows per ClickHouse insert.", prometheus.ExponentialBuckets(100, 4, 8)),
+		insertDuration: metric.Histogram(reg, "harbor_writer_insert_duration_seconds", "Time of one successful ClickHouse insert.", prometheus.ExponentialBuckets(0.005, 2, 12)),
+		rowsInserted:   metric.Counter(reg, "harbor_writer_rows_inserted_total", "Rows inserted into ClickHouse (a redelivered reading counts again)."),
+		insertRetries:  metric.Counter(reg, "harbor_writer_insert_retries_total", "Failed ClickHouse inserts that were retried."),
+		deadLettered:   metric.Counter(reg, "harbor_writer_dead_lettered_total", "Messages moved to the dead-letter stream (a message of which ClickHouse refuses some readings counts once per reason)."),
+		blocked:        metric.Gauge(reg, "harbor_writer_blocked", "1 while the writer cannot write because the table refuses every insert (its columns changed, permissions); the reason is in /readyz and the log."),
 	}
-	reg.MustRegister(m.batchRows, m.insertDuration, m.rowsInserted, m.insertRetries, m.deadLettered, m.blocked, lagCollector{cons})
+	reg.MustRegister(lagCollector{cons})
 	return m
 }
 
