@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
 	writer "github.com/harbor-ingest/harbor/services/writer/service"
@@ -46,14 +45,8 @@ func startPipeline(t testing.TB, harbors ...string) *testPipeline {
 		"HTTP_ADDR":       "127.0.0.1:0", // the writer's probes and metrics
 		"FLUSH_INTERVAL":  "200ms",
 	}
-	ingestCfg, err := env.ParseAsWithOptions[ingest.Config](env.Options{Environment: environment})
-	if err != nil {
-		t.Fatal(err)
-	}
-	writerCfg, err := env.ParseAsWithOptions[writer.Config](env.Options{Environment: environment})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ingestCfg := devtest.ParseEnv[ingest.Config](t, environment)
+	writerCfg := devtest.ParseEnv[writer.Config](t, environment)
 	addr := devtest.RunService(t, func(ctx context.Context, listening func(string)) error {
 		return ingest.Run(ctx, ingestCfg, quietLog, listening)
 	})
@@ -85,10 +78,7 @@ func TestSmokeAgainstThePipeline(t *testing.T) {
 	ctx := context.Background()
 
 	o := p.options("smoke-batch", 20_000)
-	rep, err := Run(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := mustRun(t, o)
 	checkReport(t, rep, 20_000, 20)
 	p.checkStored(t, o, "smoke-batch")
 
@@ -99,39 +89,27 @@ func TestSmokeAgainstThePipeline(t *testing.T) {
 
 	o = p.options("smoke-single", 300)
 	o.Send.Single, o.Send.Conns = true, 4
-	rep, err = Run(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep = mustRun(t, o)
 	checkReport(t, rep, 300, 300)
 
 	// Spread over three harbors, verified over the three.
 	o = p.options("smoke-spread", 300)
 	o.Send.Single, o.Send.Conns, o.Send.Harbors = true, 4, 3
-	rep, err = Run(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep = mustRun(t, o)
 	checkReport(t, rep, 300, 300)
 
 	for _, f := range []Format{LineProtocol, NDJSON, CSV} {
 		harbor := map[Format]string{LineProtocol: "smoke-lp", NDJSON: "smoke-ndjson", CSV: "smoke-csv"}[f]
 		o = p.options(harbor, 10_000)
 		o.Send.Format = f
-		rep, err = Run(ctx, o)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		rep = mustRun(t, o)
 		checkReport(t, rep, 10_000, 10)
 		p.checkStored(t, o, harbor)
 	}
 
 	o = p.options("smoke-gzip", 5_000)
 	o.Send.Gzip, o.Send.Rate = true, 20_000
-	rep, err = Run(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep = mustRun(t, o)
 	checkReport(t, rep, 5_000, 5)
 	// Paced: five requests 50 ms apart cannot take less than 4 gaps (with
 	// slack for where the clock starts); timers are only ever late.
@@ -142,15 +120,23 @@ func TestSmokeAgainstThePipeline(t *testing.T) {
 	// Direct inserts, beside the pipeline's rows in the same table.
 	o = p.options("smoke", 250_000)
 	o.Direct = true
-	rep, err = Run(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep = mustRun(t, o)
 	if rep.Harbor != "direct-smoke" || rep.Readings != 250_000 || rep.Requests != 3 || !rep.Verify.OK || rep.Legacy == nil || rep.ReadingsPerSec <= 0 {
 		t.Fatalf("direct report %+v", rep)
 	}
 	t.Logf("direct: %.0f rows/s", rep.ReadingsPerSec)
 	p.checkStored(t, o, "direct-smoke")
+}
+
+// mustRun runs the load generator with o and returns its report; a run
+// that fails fails the test.
+func mustRun(t *testing.T, o Options) *Report {
+	t.Helper()
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("%s: %v", o.Send.Harbor, err)
+	}
+	return rep
 }
 
 func checkReport(t *testing.T, rep *Report, readings, requests int64) {
