@@ -9,7 +9,6 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
@@ -102,16 +101,7 @@ func TestClusterDDLRunsOnClickHouse26(t *testing.T) {
 	}
 	t.Cleanup(ch.Stop)
 	ctx := context.Background()
-	conn, err := chconn.Open(chconn.Config{Addr: ch.Addr, Protocol: ch.Protocol, Username: "default", DialTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	v, err := conn.ServerVersion()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("ClickHouse %s", v.Version)
+	conn, v := connect(t, ch)
 	table, err := schema.NewClusterTable("harbor", "readings", int(v.Version.Major), int(v.Version.Minor), schema.Cluster{Name: "harbor"})
 	if err != nil {
 		t.Fatal(err)

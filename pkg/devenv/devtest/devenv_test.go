@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/schema"
@@ -46,16 +47,7 @@ func TestClickHouseStartsStopsAndRestartsWithItsData(t *testing.T) {
 func TestChDBServesClickHouse26OverHTTP(t *testing.T) {
 	ch := ClickHouseOn(t, devenv.EngineChDB)
 	ctx := context.Background()
-	conn, err := chconn.Open(chconn.Config{Addr: ch.Addr, Protocol: ch.Protocol, Username: "default", DialTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	v, err := conn.ServerVersion()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("ClickHouse %s", v)
+	conn, v := connect(t, ch)
 	if v.Version.Major < 26 {
 		t.Fatalf("chDB is ClickHouse %s, want 26 or later", v)
 	}
@@ -109,4 +101,21 @@ func TestChDBServesClickHouse26OverHTTP(t *testing.T) {
 	if n, _, _ := read(); n != 1 {
 		t.Fatalf("after a restart FINAL reads %d rows, want 1", n)
 	}
+}
+
+// connect opens a connection to ch, closed when the test ends, and
+// returns it with the server's version, which it logs.
+func connect(t *testing.T, ch *devenv.ClickHouse) (driver.Conn, *driver.ServerVersion) {
+	t.Helper()
+	conn, err := chconn.Open(chconn.Config{Addr: ch.Addr, Protocol: ch.Protocol, Username: "default", DialTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	v, err := conn.ServerVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ClickHouse %s", v)
+	return conn, v
 }
