@@ -44,12 +44,8 @@ func decode(body []byte, now time.Time, opt schema.Options, o Options) (schema.D
 	line := 0
 	for rest := body; len(rest) > 0; {
 		line++
-		b := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			b, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
-		}
+		var b []byte
+		b, rest, _ = bytes.Cut(rest, []byte{'\n'})
 		ok, problem := d.parse(b)
 		switch {
 		case problem != "":

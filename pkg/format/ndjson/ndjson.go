@@ -35,12 +35,8 @@ func Decode(body []byte, now time.Time, opt schema.Options) (schema.Decoded, err
 	line := 0
 	for rest := body; len(rest) > 0; {
 		line++
-		b := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			b, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
-		}
+		var b []byte
+		b, rest, _ = bytes.Cut(rest, []byte{'\n'})
 		if len(bytes.TrimLeft(b, " \t\r")) == 0 {
 			continue
 		}
