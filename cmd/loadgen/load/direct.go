@@ -146,21 +146,9 @@ func (d *Dataset) AppendColumns(cols *schema.Columns, cursor *Cursor, harbor str
 // by another version is in the way.
 func tableIsLegacy(ctx context.Context, st *store.Store) (bool, error) {
 	tb := st.Table()
-	rows, err := st.Conn().Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", tb.Database, tb.Name)
+	types, err := store.ColumnTypes(ctx, st.Conn(), tb)
 	if err != nil {
-		return false, fmt.Errorf("read the columns of %s: %w", tb.FullName(), err)
-	}
-	defer rows.Close()
-	types := map[string]string{}
-	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			return false, fmt.Errorf("read the columns of %s: %w", tb.FullName(), err)
-		}
-		types[name] = typ
-	}
-	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("read the columns of %s: %w", tb.FullName(), err)
+		return false, err
 	}
 	var legacy bool
 	switch {

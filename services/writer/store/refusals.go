@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	"github.com/harbor-ingest/harbor/services/writer/pipeline"
@@ -118,25 +119,30 @@ func (s *Store) insertTarget() schema.Table {
 	return t
 }
 
-// columns reads the insert target's columns and types from system.columns;
-// none if the table (or its database) does not exist.
+// columns reads the insert target's columns and types (see ColumnTypes).
 func (s *Store) columns(ctx context.Context) (map[string]string, error) {
-	t := s.insertTarget()
-	rows, err := s.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", t.Database, t.Name)
+	return ColumnTypes(ctx, s.conn, s.insertTarget())
+}
+
+// ColumnTypes reads the columns of table t and their types from
+// system.columns, by name; none if the table (or its database) does not
+// exist.
+func ColumnTypes(ctx context.Context, conn driver.Conn, t schema.Table) (map[string]string, error) {
+	rows, err := conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", t.Database, t.Name)
 	if err != nil {
 		return nil, fmt.Errorf("read the columns of %s: %w", t.FullName(), err)
 	}
 	defer rows.Close()
-	actual := map[string]string{}
+	types := map[string]string{}
 	for rows.Next() {
 		var name, typ string
 		if err := rows.Scan(&name, &typ); err != nil {
 			return nil, fmt.Errorf("read the columns of %s: %w", t.FullName(), err)
 		}
-		actual[name] = typ
+		types[name] = typ
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read the columns of %s: %w", t.FullName(), err)
 	}
-	return actual, nil
+	return types, nil
 }
