@@ -47,25 +47,25 @@ func (s *Store) Watch(ctx context.Context) (*Cache, error) {
 
 func (c *Cache) apply(e jetstream.KeyValueEntry) {
 	kind, id, _ := strings.Cut(e.Key(), ".")
-	deleted := e.Operation() != jetstream.KeyValuePut
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch kind {
 	case "harbors":
-		var h Harbor
-		if deleted || json.Unmarshal(e.Value(), &h) != nil {
-			delete(c.harbors, id)
-		} else {
-			c.harbors[id] = h
-		}
+		applyEntry(c.harbors, id, e)
 	case "keys":
-		var k Key
-		if deleted || json.Unmarshal(e.Value(), &k) != nil {
-			delete(c.keys, id)
-		} else {
-			c.keys[id] = k
-		}
+		applyEntry(c.keys, id, e)
 	}
+}
+
+// applyEntry stores the value of e, a harbor or a key, in m under id; an
+// entry that deletes it, or whose value does not decode, removes it.
+func applyEntry[T any](m map[string]T, id string, e jetstream.KeyValueEntry) {
+	var v T
+	if e.Operation() != jetstream.KeyValuePut || json.Unmarshal(e.Value(), &v) != nil {
+		delete(m, id)
+		return
+	}
+	m[id] = v
 }
 
 // Authenticate returns the key a secret belongs to.
