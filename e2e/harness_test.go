@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,6 +203,36 @@ func (p *pipeline) request(method, url, key string, body []byte, headers ...stri
 		p.t.Fatal(err)
 	}
 	return resp.StatusCode, resp.Header, b
+}
+
+// get returns the status and body of a GET of url.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metric reads a metric without labels from the /metrics of the service at
+// baseURL.
+func metric(t *testing.T, baseURL, name string) float64 {
+	t.Helper()
+	_, body := get(t, baseURL+"/metrics")
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s %q: %v", name, v, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s/metrics has no %s", baseURL, name)
+	return 0
 }
 
 // postConcurrently has clients post batches of perBatch readings each, as

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 	"sort"
@@ -44,18 +43,6 @@ func (p *pipeline) startWriterWithProbes() string {
 	})
 	devtest.WaitFor(p.t, time.Minute, "the writer's probes", func() bool { return dialable(port) })
 	return "http://" + cfg.HTTPAddr
-}
-
-// get returns the status and body of a GET.
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
 // postLoad posts batches of perBatch readings, values 0.., from clients at

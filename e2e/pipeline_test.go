@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -116,12 +115,7 @@ func TestAPIMetricsCountRequests(t *testing.T) {
 	p.post(path, keyB, batchBody("s", time.Now(), 1, 0)) // 403
 	p.post(path, keyA, []byte(`[]`))                     // 400
 
-	resp, err := http.Get(p.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_, body := get(t, p.url+"/metrics")
 	for _, want := range []string{
 		`harbor_readings_accepted_total{harbor_id="harbor-a"} 7`,
 		`harbor_requests_rejected_total{harbor_id="",reason="forbidden"} 1`,
@@ -130,7 +124,7 @@ func TestAPIMetricsCountRequests(t *testing.T) {
 		`harbor_publish_duration_seconds_count 1`,
 		`harbor_publish_in_flight 0`,
 	} {
-		if !strings.Contains(string(body), want) {
+		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}

@@ -157,13 +157,8 @@ func TestAdminAPI(t *testing.T) {
 // TestAdminAPIIsOffWithoutToken: no ADMIN_TOKEN, no admin routes.
 func TestAdminAPIIsOffWithoutToken(t *testing.T) {
 	p := startPipeline(t, options{noCH: true})
-	resp, err := http.Get(p.url + "/api/v1/admin/harbors")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("admin API without a token: %d", resp.StatusCode)
+	if status, _ := get(t, p.url+"/api/v1/admin/harbors"); status != http.StatusNotFound {
+		t.Fatalf("admin API without a token: %d", status)
 	}
 }
 
