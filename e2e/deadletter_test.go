@@ -11,7 +11,6 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/services/writer/deadletter"
-	"github.com/nats-io/nats.go"
 )
 
 // TestUndecodableMessageIsDeadLettered puts a message no writer can decode
@@ -38,10 +37,7 @@ func testUndecodableMessageIsDeadLettered(t *testing.T, engine devenv.Engine) {
 		}
 	}
 	post("before")
-	nc, err := nats.Connect(p.ingest.Stream.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, _ := p.jetStream()
 	defer nc.Close()
 	if err := nc.Publish(p.ingest.Stream.Subject(harborA), []byte("not a payload")); err != nil {
 		t.Fatal(err)

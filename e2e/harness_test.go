@@ -321,15 +321,27 @@ func (p *pipeline) waitForRows(want uint64, timeout time.Duration) {
 	}
 }
 
-// streamInfo describes the readings stream now.
-func (p *pipeline) streamInfo() *jetstream.StreamInfo {
+// jetStream connects to the pipeline's NATS and returns the connection,
+// for the caller to close, and JetStream on it.
+func (p *pipeline) jetStream() (*nats.Conn, jetstream.JetStream) {
 	p.t.Helper()
 	nc, err := nats.Connect(p.ingest.Stream.URL)
 	if err != nil {
 		p.t.Fatal(err)
 	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		p.t.Fatal(err)
+	}
+	return nc, js
+}
+
+// streamInfo describes the readings stream now.
+func (p *pipeline) streamInfo() *jetstream.StreamInfo {
+	p.t.Helper()
+	nc, js := p.jetStream()
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	s, err := js.Stream(context.Background(), p.ingest.Stream.Name)
 	if err != nil {
 		p.t.Fatal(err)
@@ -339,6 +351,19 @@ func (p *pipeline) streamInfo() *jetstream.StreamInfo {
 
 // streamMessages is the number of messages in the readings stream.
 func (p *pipeline) streamMessages() uint64 { return p.streamInfo().State.Msgs }
+
+// consumer returns the writers' durable consumer, on a connection closed
+// when the test ends.
+func (p *pipeline) consumer() jetstream.Consumer {
+	p.t.Helper()
+	nc, js := p.jetStream()
+	p.t.Cleanup(nc.Close)
+	c, err := js.Consumer(context.Background(), p.ingest.Stream.Name, p.ingest.Stream.Consumer)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return c
+}
 
 // postUntilAccepted posts a batch with an Idempotency-Key as a careful
 // client does: retrying while the answer is 503, until it is 200.

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestKilledWriterMessagesGoToAnotherWriter SIGKILLs a writer process that
@@ -59,20 +57,4 @@ func TestKilledWriterMessagesGoToAnotherWriter(t *testing.T) {
 	if n := p.count(false, ""); n != batches*perBatch {
 		t.Fatalf("%d rows without FINAL, want %d", n, batches*perBatch)
 	}
-}
-
-// consumer returns the writers' durable consumer.
-func (p *pipeline) consumer() jetstream.Consumer {
-	p.t.Helper()
-	nc, err := nats.Connect(p.ingest.Stream.URL)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	c, err := js.Consumer(context.Background(), p.ingest.Stream.Name, p.ingest.Stream.Consumer)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return c
 }
