@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -398,4 +399,13 @@ func batchBody(ship string, start time.Time, n int, first float64) []byte {
 	}
 	b.WriteByte(']')
 	return b.Bytes()
+}
+
+// gzipped is b compressed with gzip; writing to memory cannot fail.
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
 }
