@@ -174,6 +174,15 @@ func (p *pipeline) post(path, key string, body []byte, headers ...string) (int, 
 	return p.postTo(p.url, path, key, body, headers...)
 }
 
+// postBatch posts a batch to harbor's batch endpoint with key and fails the
+// test unless it is answered 200.
+func (p *pipeline) postBatch(harbor, key string, body []byte, headers ...string) {
+	p.t.Helper()
+	if status, _, answer := p.post("/api/v1/ingest/ingest/"+harbor+"/batch", key, body, headers...); status != http.StatusOK {
+		p.t.Fatalf("batch for %s: %d %s", harbor, status, answer)
+	}
+}
+
 // postTo is post to the API at baseURL.
 func (p *pipeline) postTo(baseURL, path, key string, body []byte, headers ...string) (int, http.Header, []byte) {
 	p.t.Helper()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
-	"net/http"
 	"reflect"
 	"slices"
 	"strconv"
@@ -32,11 +31,7 @@ func testClickHouseOutageLosesNothing(t *testing.T, engine devenv.Engine) {
 
 	accepted := 0
 	post := func(i int) {
-		body := batchBody("ship-"+strconv.Itoa(i), start, perBatch, float64(i*perBatch))
-		status, _, b := p.post("/api/v1/ingest/ingest/"+harborA+"/batch", keyA, body)
-		if status != http.StatusOK {
-			t.Fatalf("batch %d: %d %s", i, status, b)
-		}
+		p.postBatch(harborA, keyA, batchBody("ship-"+strconv.Itoa(i), start, perBatch, float64(i*perBatch)))
 		accepted += perBatch
 	}
 	for i := range batches / 3 {

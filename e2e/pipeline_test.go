@@ -91,14 +91,10 @@ func TestIdempotencyKeyStoresARetryOnce(t *testing.T) {
 	p := startPipeline(t, options{noCH: true})
 	body := batchBody("ship-1", time.Now().Add(-time.Minute), 10, 0)
 	for range 2 {
-		if status, _, b := p.post("/api/v1/ingest/ingest/"+harborA+"/batch", keyA, body, "Idempotency-Key", "request-42"); status != http.StatusOK {
-			t.Fatalf("%d %s", status, b)
-		}
+		p.postBatch(harborA, keyA, body, "Idempotency-Key", "request-42")
 	}
 	// The same key from another harbor is another request.
-	if status, _, b := p.post("/api/v1/ingest/ingest/"+harborB+"/batch", keyB, body, "Idempotency-Key", "request-42"); status != http.StatusOK {
-		t.Fatalf("%d %s", status, b)
-	}
+	p.postBatch(harborB, keyB, body, "Idempotency-Key", "request-42")
 	if n := p.streamMessages(); n != 2 {
 		t.Fatalf("stream holds %d messages, want 2", n)
 	}
@@ -109,9 +105,7 @@ func TestIdempotencyKeyStoresARetryOnce(t *testing.T) {
 func TestAPIMetricsCountRequests(t *testing.T) {
 	p := startPipeline(t, options{noCH: true})
 	path := "/api/v1/ingest/ingest/" + harborA + "/batch"
-	if status, _, b := p.post(path, keyA, batchBody("s", time.Now().Add(-time.Minute), 7, 0)); status != http.StatusOK {
-		t.Fatalf("%d %s", status, b)
-	}
+	p.postBatch(harborA, keyA, batchBody("s", time.Now().Add(-time.Minute), 7, 0))
 	p.post(path, keyB, batchBody("s", time.Now(), 1, 0)) // 403
 	p.post(path, keyA, []byte(`[]`))                     // 400
 
