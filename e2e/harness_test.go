@@ -331,20 +331,26 @@ func (p *pipeline) waitForRows(want uint64, timeout time.Duration) {
 	}
 }
 
-// jetStream connects to the pipeline's NATS and returns the connection,
-// for the caller to close, and JetStream on it.
-func (p *pipeline) jetStream() (*nats.Conn, jetstream.JetStream) {
-	p.t.Helper()
-	nc, err := nats.Connect(p.ingest.Stream.URL)
+// jetStreamAt connects to the NATS server at url and returns the
+// connection, for the caller to close, and JetStream on it.
+func jetStreamAt(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url)
 	if err != nil {
-		p.t.Fatal(err)
+		t.Fatal(err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
-		p.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return nc, js
+}
+
+// jetStream is jetStreamAt the pipeline's NATS.
+func (p *pipeline) jetStream() (*nats.Conn, jetstream.JetStream) {
+	p.t.Helper()
+	return jetStreamAt(p.t, p.ingest.Stream.URL)
 }
 
 // streamInfo describes the readings stream now.
