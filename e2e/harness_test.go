@@ -97,9 +97,7 @@ func startPipeline(t *testing.T, o options) *pipeline {
 		environment["CLICKHOUSE_ADDR"] = p.ch.Addr
 		environment["CLICKHOUSE_PROTOCOL"] = p.ch.Protocol
 	}
-	for k, v := range o.environment {
-		environment[k] = v
-	}
+	maps.Copy(environment, o.environment)
 	p.env = environment
 	p.ingest = parseConfig[ingest.Config](t, environment)
 	writerEnvironment := maps.Clone(environment)
@@ -141,6 +139,20 @@ func (p *pipeline) startNATS() {
 func (p *pipeline) stopNATS() {
 	p.nats.Shutdown()
 	p.nats.WaitForShutdown()
+}
+
+// with returns the settings with some changed (name, value, ...); an empty
+// value removes one.
+func with(environment map[string]string, changes ...string) map[string]string {
+	out := maps.Clone(environment)
+	for i := 0; i+1 < len(changes); i += 2 {
+		if changes[i+1] == "" {
+			delete(out, changes[i])
+		} else {
+			out[changes[i]] = changes[i+1]
+		}
+	}
+	return out
 }
 
 func parseConfig[T any](t *testing.T, environment map[string]string) T {

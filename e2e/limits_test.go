@@ -280,19 +280,6 @@ func (p *pipeline) startAPIWith(environment map[string]string) (devtest.Service,
 	}
 }
 
-// with returns the settings with some changed; an empty value removes one.
-func with(environment map[string]string, changes ...string) map[string]string {
-	out := maps.Clone(environment)
-	for i := 0; i+1 < len(changes); i += 2 {
-		if changes[i+1] == "" {
-			delete(out, changes[i])
-		} else {
-			out[changes[i]] = changes[i+1]
-		}
-	}
-	return out
-}
-
 // TestLoweredMaxBytesNeverTruncates is issue 10's case 2: an API restarted
 // with a STREAM_MAX_BYTES below what the writers have not written refuses
 // to start and leaves the stream as it is; a writer started with other

@@ -15,12 +15,7 @@ import (
 // another writer process and every accepted reading is stored exactly once.
 func TestKilledWriterMessagesGoToAnotherWriter(t *testing.T) {
 	p := startPipeline(t, options{writers: 0})
-	environment := map[string]string{}
-	for k, v := range p.env {
-		environment[k] = v
-	}
-	environment["FLUSH_INTERVAL"] = "30s" // hold the batch until killed
-	environment["ACK_WAIT"] = "2s"
+	environment := with(p.env, "FLUSH_INTERVAL", "30s", "ACK_WAIT", "2s") // hold the batch until killed
 	first := startProcess(t, "writer", environment)
 
 	start := time.Now().Add(-time.Hour)
@@ -39,8 +34,7 @@ func TestKilledWriterMessagesGoToAnotherWriter(t *testing.T) {
 		t.Fatalf("%d rows stored before the kill, want 0 (the batch was held)", n)
 	}
 
-	environment["FLUSH_INTERVAL"] = "200ms"
-	startProcess(t, "writer", environment)
+	startProcess(t, "writer", with(environment, "FLUSH_INTERVAL", "200ms"))
 	p.waitForRows(batches*perBatch, 60*time.Second)
 	info, err := cons.Info(context.Background())
 	if err != nil {

@@ -26,11 +26,7 @@ func (p *pipeline) startWriterProcess() *writerProcess {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	environment := map[string]string{}
-	for k, v := range p.env {
-		environment[k] = v
-	}
-	environment["HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(port)
+	environment := with(p.env, "HTTP_ADDR", "127.0.0.1:"+strconv.Itoa(port))
 	w := &writerProcess{cmd: startProcess(p.t, "writer", environment), port: port}
 	devtest.WaitFor(p.t, time.Minute, "the writer's metrics listener", func() bool { return dialable(port) })
 	return w
