@@ -3,13 +3,14 @@ package e2e
 import (
 	"cmp"
 	"context"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
-	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"reflect"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 )
 
 // TestClickHouseOutageLosesNothing stops ClickHouse while readings are

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/services/writer/replay"
 	"github.com/harbor-ingest/harbor/services/writer/store"
 )
