@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -18,14 +17,6 @@ type errorBody struct {
 		Msg  string   `json:"msg"`
 		Type string   `json:"type"`
 	} `json:"details"`
-}
-
-func gzipped(b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(b)
-	zw.Close()
-	return buf.Bytes()
 }
 
 // TestBadInputIsRefusedAndStoresNothing sends every kind of bad request and

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"reflect"
 	"testing"
 	"time"
@@ -36,9 +35,7 @@ func TestClickHouseClusterStoresOnEveryReplica(t *testing.T) {
 				p.writer.ClickHouse.Addr = replica.Addr
 				stopWriter := p.startWriter()
 				ship := fmt.Sprintf("ship-%d", i+1)
-				if status, _, body := p.post("/api/v1/ingest/ingest/"+harborA+"/batch", keyA, batchBody(ship, start, 50, 0)); status != http.StatusOK {
-					t.Fatalf("%s: %d %s", ship, status, body)
-				}
+				p.postBatch(harborA, keyA, batchBody(ship, start, 50, 0))
 				for j := range 50 {
 					want = append(want, row{harborA, ship, "temp", start.Add(time.Duration(j) * time.Second).UnixMilli(), float64(j)})
 				}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -91,9 +90,9 @@ func TestNATSDownFailsEveryWaitingRequest(t *testing.T) {
 		}()
 	}
 	// Every request is past the connection check and waits for its message.
-	for deadline := time.Now().Add(20 * time.Second); p.publishInFlight() < requests; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); metric(t, p.url, "harbor_publish_in_flight") < requests; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %v of %d requests wait for JetStream", p.publishInFlight(), requests)
+			t.Fatalf("only %v of %d requests wait for JetStream", metric(t, p.url, "harbor_publish_in_flight"), requests)
 		}
 	}
 	p.stopNATS()
@@ -107,29 +106,4 @@ func TestNATSDownFailsEveryWaitingRequest(t *testing.T) {
 			t.Fatal("a request is still unanswered 30 s after NATS stopped")
 		}
 	}
-}
-
-// publishInFlight reads the API's harbor_publish_in_flight gauge.
-func (p *pipeline) publishInFlight() float64 {
-	p.t.Helper()
-	resp, err := http.Get(p.url + "/metrics")
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "harbor_publish_in_flight "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				p.t.Fatalf("harbor_publish_in_flight %q: %v", v, err)
-			}
-			return f
-		}
-	}
-	p.t.Fatal("the API exports no harbor_publish_in_flight")
-	return 0
 }

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/services/writer/deadletter"
-	"github.com/nats-io/nats.go"
 )
 
 // TestUndecodableMessageIsDeadLettered puts a message no writer can decode
@@ -32,22 +30,14 @@ func TestUndecodableMessageIsDeadLetteredModern(t *testing.T) {
 func testUndecodableMessageIsDeadLettered(t *testing.T, engine devenv.Engine) {
 	p := startPipeline(t, options{writers: 1, engine: engine})
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
-	post := func(ship string) {
-		if status, _, body := p.post("/api/v1/ingest/ingest/"+harborA+"/batch", keyA, batchBody(ship, start, 10, 0)); status != http.StatusOK {
-			t.Fatalf("%s: %d %s", ship, status, body)
-		}
-	}
-	post("before")
-	nc, err := nats.Connect(p.ingest.Stream.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p.postBatch(harborA, keyA, batchBody("before", start, 10, 0))
+	nc, _ := p.jetStream()
 	defer nc.Close()
 	if err := nc.Publish(p.ingest.Stream.Subject(harborA), []byte("not a payload")); err != nil {
 		t.Fatal(err)
 	}
 	nc.Flush()
-	post("after")
+	p.postBatch(harborA, keyA, batchBody("after", start, 10, 0))
 
 	var entries []deadletter.Entry
 	devtest.WaitFor(t, time.Minute, "the dead letter", func() bool {

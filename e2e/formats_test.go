@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -88,7 +86,7 @@ func TestInfluxDBClientsAndTelegraf(t *testing.T) {
 			row{Harbor: harborA, Ship: "telegraf-v1", Cargo: "mem.available", Millis: at.UnixMilli(), Value: float64(1000 * i)})
 	}
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("telegraf:"+keyA))
-	status, _, body := p.request(http.MethodPost, p.url+"/write?db="+harborA+"&rp=autogen", "", gzipBytes(t, lp.String()),
+	status, _, body := p.request(http.MethodPost, p.url+"/write?db="+harborA+"&rp=autogen", "", gzipped([]byte(lp.String())),
 		"Authorization", basic, "Content-Encoding", "gzip", "Content-Type", "text/plain; charset=utf-8", "User-Agent", "Telegraf/1.30")
 	if status != http.StatusNoContent {
 		t.Fatalf("Telegraf v1 write: %d %s", status, body)
@@ -123,7 +121,7 @@ func TestNDJSONCSVAndZstdBodies(t *testing.T) {
 			body = zstdBytes(t, c.body)
 			headers = append(headers, "Content-Encoding", "zstd")
 		case "gzip":
-			body = gzipBytes(t, c.body)
+			body = gzipped([]byte(c.body))
 			headers = append(headers, "Content-Encoding", "gzip")
 		}
 		if status, _, answer := p.request(http.MethodPost, p.url+"/api/v2/ingest/"+harborA+"/batch", keyA, body, headers...); status != http.StatusOK {
@@ -163,19 +161,6 @@ func checkRows(t *testing.T, got, want []row) {
 		}
 		t.Fatalf("%d rows stored, %d wanted", len(got), len(want))
 	}
-}
-
-func gzipBytes(t *testing.T, s string) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	if _, err := zw.Write([]byte(s)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }
 
 func zstdBytes(t *testing.T, s string) []byte {

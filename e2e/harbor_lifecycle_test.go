@@ -1,24 +1,12 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/harbor-ingest/harbor/cmd/harborctl/ctl"
 )
-
-// harborctlErr runs the CLI like harborctl and returns its error.
-func (p *pipeline) harborctlErr(args ...string) error {
-	p.t.Helper()
-	cfg := parseConfig[ctl.Config](p.t, p.env)
-	return ctl.Run(context.Background(), cfg, args, io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)))
-}
 
 // TestDeletedHarborIDIsNotReused deletes a harbor that has readings and
 // creates it again, with harborctl and over the admin API: both are refused
@@ -36,26 +24,19 @@ func TestDeletedHarborIDIsNotReused(t *testing.T) {
 	}
 
 	p.harborctl("harbor", "delete", "fleet-old")
-	err := p.harborctlErr("harbor", "create", "fleet-old")
+	_, err := p.harborctlErr("harbor", "create", "fleet-old")
 	if err == nil || !strings.Contains(err.Error(), "fleet-old was deleted") || !strings.Contains(err.Error(), "choose another id") {
 		t.Fatalf("harbor create of a deleted id: %v", err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, p.url+"/api/v1/admin/harbors", strings.NewReader(`{"id":"fleet-old"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer admin-secret")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "was deleted") {
-		t.Fatalf("admin create of a deleted id: %d %s", resp.StatusCode, body)
+	status, _, body := p.request(http.MethodPost, p.url+"/api/v1/admin/harbors", "", []byte(`{"id":"fleet-old"}`),
+		"Content-Type", "application/json", "Authorization", "Bearer admin-secret")
+	if status != http.StatusConflict || !strings.Contains(string(body), "was deleted") {
+		t.Fatalf("admin create of a deleted id: %d %s", status, body)
 	}
 	if out := p.harborctl("harbor", "list"); strings.Contains(out, "fleet-old") {
 		t.Fatalf("harbor list shows the deleted harbor:\n%s", out)
 	}
-	if err := p.harborctlErr("key", "create", "fleet-old"); err == nil {
+	if _, err := p.harborctlErr("key", "create", "fleet-old"); err == nil {
 		t.Fatal("a key was made for the deleted harbor")
 	}
 	// The old key reads nothing any more, on any harbor.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -95,9 +97,7 @@ func startPipeline(t *testing.T, o options) *pipeline {
 		environment["CLICKHOUSE_ADDR"] = p.ch.Addr
 		environment["CLICKHOUSE_PROTOCOL"] = p.ch.Protocol
 	}
-	for k, v := range o.environment {
-		environment[k] = v
-	}
+	maps.Copy(environment, o.environment)
 	p.env = environment
 	p.ingest = parseConfig[ingest.Config](t, environment)
 	writerEnvironment := maps.Clone(environment)
@@ -141,6 +141,20 @@ func (p *pipeline) stopNATS() {
 	p.nats.WaitForShutdown()
 }
 
+// with returns the settings with some changed (name, value, ...); an empty
+// value removes one.
+func with(environment map[string]string, changes ...string) map[string]string {
+	out := maps.Clone(environment)
+	for i := 0; i+1 < len(changes); i += 2 {
+		if changes[i+1] == "" {
+			delete(out, changes[i])
+		} else {
+			out[changes[i]] = changes[i+1]
+		}
+	}
+	return out
+}
+
 func parseConfig[T any](t *testing.T, environment map[string]string) T {
 	t.Helper()
 	cfg, err := env.ParseAsWithOptions[T](env.Options{Environment: environment})
@@ -170,6 +184,15 @@ func (p *pipeline) startWriter() (stop func()) {
 func (p *pipeline) post(path, key string, body []byte, headers ...string) (int, http.Header, []byte) {
 	p.t.Helper()
 	return p.postTo(p.url, path, key, body, headers...)
+}
+
+// postBatch posts a batch to harbor's batch endpoint with key and fails the
+// test unless it is answered 200.
+func (p *pipeline) postBatch(harbor, key string, body []byte, headers ...string) {
+	p.t.Helper()
+	if status, _, answer := p.post("/api/v1/ingest/ingest/"+harbor+"/batch", key, body, headers...); status != http.StatusOK {
+		p.t.Fatalf("batch for %s: %d %s", harbor, status, answer)
+	}
 }
 
 // postTo is post to the API at baseURL.
@@ -202,6 +225,36 @@ func (p *pipeline) request(method, url, key string, body []byte, headers ...stri
 		p.t.Fatal(err)
 	}
 	return resp.StatusCode, resp.Header, b
+}
+
+// get returns the status and body of a GET of url.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metric reads a metric without labels from the /metrics of the service at
+// baseURL.
+func metric(t *testing.T, baseURL, name string) float64 {
+	t.Helper()
+	_, body := get(t, baseURL+"/metrics")
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s %q: %v", name, v, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s/metrics has no %s", baseURL, name)
+	return 0
 }
 
 // postConcurrently has clients post batches of perBatch readings each, as
@@ -290,15 +343,33 @@ func (p *pipeline) waitForRows(want uint64, timeout time.Duration) {
 	}
 }
 
+// jetStreamAt connects to the NATS server at url and returns the
+// connection, for the caller to close, and JetStream on it.
+func jetStreamAt(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		t.Fatal(err)
+	}
+	return nc, js
+}
+
+// jetStream is jetStreamAt the pipeline's NATS.
+func (p *pipeline) jetStream() (*nats.Conn, jetstream.JetStream) {
+	p.t.Helper()
+	return jetStreamAt(p.t, p.ingest.Stream.URL)
+}
+
 // streamInfo describes the readings stream now.
 func (p *pipeline) streamInfo() *jetstream.StreamInfo {
 	p.t.Helper()
-	nc, err := nats.Connect(p.ingest.Stream.URL)
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	nc, js := p.jetStream()
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	s, err := js.Stream(context.Background(), p.ingest.Stream.Name)
 	if err != nil {
 		p.t.Fatal(err)
@@ -308,6 +379,19 @@ func (p *pipeline) streamInfo() *jetstream.StreamInfo {
 
 // streamMessages is the number of messages in the readings stream.
 func (p *pipeline) streamMessages() uint64 { return p.streamInfo().State.Msgs }
+
+// consumer returns the writers' durable consumer, on a connection closed
+// when the test ends.
+func (p *pipeline) consumer() jetstream.Consumer {
+	p.t.Helper()
+	nc, js := p.jetStream()
+	p.t.Cleanup(nc.Close)
+	c, err := js.Consumer(context.Background(), p.ingest.Stream.Name, p.ingest.Stream.Consumer)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return c
+}
 
 // postUntilAccepted posts a batch with an Idempotency-Key as a careful
 // client does: retrying while the answer is 503, until it is 200.
@@ -342,4 +426,13 @@ func batchBody(ship string, start time.Time, n int, first float64) []byte {
 	}
 	b.WriteByte(']')
 	return b.Bytes()
+}
+
+// gzipped is b compressed with gzip; writing to memory cannot fail.
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
 }

@@ -144,6 +144,20 @@ func (p *pipeline) postSingles(accepted *tally, ship string, start time.Time, n,
 	return refused
 }
 
+// postCarefully posts batches of perBatch readings, each of its own ship
+// prefix-i, as a careful client does (postUntilAccepted), and counts them
+// in accepted; it ends the test at the first batch refused for good.
+func (p *pipeline) postCarefully(accepted *tally, prefix string, start time.Time, batches, perBatch int) {
+	p.t.Helper()
+	for i := range batches {
+		ship := prefix + "-" + strconv.Itoa(i)
+		if !p.postUntilAccepted(ship, batchBody(ship, start, perBatch, 0)) {
+			p.t.FailNow()
+		}
+		accepted.add(ship, perBatch)
+	}
+}
+
 var limitsEnv = map[string]string{"STREAM_MAX_BYTES": "3000000", "STREAM_MAX_BACKLOG_BYTES": "1500000"}
 
 // TestFullStreamKeepsUnwrittenReadings is issue 10's case 1: after a
@@ -227,13 +241,7 @@ func TestNoFalse503WithLargeHistory(t *testing.T) {
 	p := startPipeline(t, options{writers: 1, environment: limitsEnv})
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
 	var accepted tally
-	for i := range 5 {
-		ship := "batch-" + strconv.Itoa(i)
-		if !p.postUntilAccepted(ship, batchBody(ship, start, 10000, 0)) {
-			t.FailNow()
-		}
-		accepted.add(ship, 10000)
-	}
+	p.postCarefully(&accepted, "batch", start, 5, 10000)
 	p.waitUntilWritten()
 	// 4,000 readings are at most 0.5 MB in the stream: the backlog cannot
 	// reach 1.5 MB, so any 503 is a false one.
@@ -272,19 +280,6 @@ func (p *pipeline) startAPIWith(environment map[string]string) (devtest.Service,
 	}
 }
 
-// with returns the settings with some changed; an empty value removes one.
-func with(environment map[string]string, changes ...string) map[string]string {
-	out := maps.Clone(environment)
-	for i := 0; i+1 < len(changes); i += 2 {
-		if changes[i+1] == "" {
-			delete(out, changes[i])
-		} else {
-			out[changes[i]] = changes[i+1]
-		}
-	}
-	return out
-}
-
 // TestLoweredMaxBytesNeverTruncates is issue 10's case 2: an API restarted
 // with a STREAM_MAX_BYTES below what the writers have not written refuses
 // to start and leaves the stream as it is; a writer started with other
@@ -295,13 +290,7 @@ func TestLoweredMaxBytesNeverTruncates(t *testing.T) {
 	p := startPipeline(t, options{environment: environment})
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
 	var accepted tally
-	for i := range 6 { // about 1.5 MB, no writer running
-		ship := "batch-" + strconv.Itoa(i)
-		if !p.postUntilAccepted(ship, batchBody(ship, start, 10000, 0)) {
-			t.FailNow()
-		}
-		accepted.add(ship, 10000)
-	}
+	p.postCarefully(&accepted, "batch", start, 6, 10000) // about 1.5 MB, no writer running
 	before := p.streamInfo()
 
 	lowered := with(p.env, "STREAM_MAX_BYTES", "1000000", "STREAM_MAX_BACKLOG_BYTES", "500000")
@@ -351,13 +340,7 @@ func TestMaxAgeKeepsUnwrittenReadings(t *testing.T) {
 	p := startPipeline(t, options{environment: map[string]string{"STREAM_MAX_AGE": "2s", "STREAM_DUPLICATE_WINDOW": "1s"}})
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
 	var accepted tally
-	for i := range 50 {
-		ship := "ship-" + strconv.Itoa(i)
-		if !p.postUntilAccepted(ship, batchBody(ship, start, 10, 0)) {
-			t.FailNow()
-		}
-		accepted.add(ship, 10)
-	}
+	p.postCarefully(&accepted, "ship", start, 50, 10)
 	time.Sleep(5 * time.Second) // the writers' outage outlasts the max age
 	if n := p.streamMessages(); n != 50 {
 		t.Errorf("%d messages in the stream after 5 s of a 2 s max age, want the 50 unwritten ones", n)

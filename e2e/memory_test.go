@@ -19,7 +19,6 @@ import (
 
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -394,12 +393,8 @@ func fastBodies(ctx context.Context, base string, n, size int) map[string]int {
 // storedPerHarbor counts the messages of the readings stream by harbor.
 func storedPerHarbor(t *testing.T, natsURL string) map[string]uint64 {
 	t.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := jetStreamAt(t, natsURL)
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	s, err := js.Stream(context.Background(), "TELEMETRY")
 	if err != nil {
 		t.Fatal(err)

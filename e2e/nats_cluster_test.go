@@ -10,8 +10,6 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestNATSClusterLosesNothingWhenAServerDies runs a three-server JetStream
@@ -67,12 +65,8 @@ func startNATSCluster(t *testing.T, n int) []*server.Server {
 		}
 		t.Cleanup(ns.Shutdown)
 	}
-	nc, err := nats.Connect(nodes[0].ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := jetStreamAt(t, nodes[0].ClientURL())
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	devtest.WaitFor(t, time.Minute, "the JetStream cluster to elect a leader", func() bool {
 		_, err := js.AccountInfo(context.Background())
 		return err == nil

@@ -3,14 +3,14 @@ package e2e
 import (
 	"cmp"
 	"context"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
-	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
-	"net/http"
 	"reflect"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 )
 
 // TestClickHouseOutageLosesNothing stops ClickHouse while readings are
@@ -32,11 +32,7 @@ func testClickHouseOutageLosesNothing(t *testing.T, engine devenv.Engine) {
 
 	accepted := 0
 	post := func(i int) {
-		body := batchBody("ship-"+strconv.Itoa(i), start, perBatch, float64(i*perBatch))
-		status, _, b := p.post("/api/v1/ingest/ingest/"+harborA+"/batch", keyA, body)
-		if status != http.StatusOK {
-			t.Fatalf("batch %d: %d %s", i, status, b)
-		}
+		p.postBatch(harborA, keyA, batchBody("ship-"+strconv.Itoa(i), start, perBatch, float64(i*perBatch)))
 		accepted += perBatch
 	}
 	for i := range batches / 3 {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 	"sort"
@@ -20,8 +19,6 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/writer/replay"
 	writer "github.com/harbor-ingest/harbor/services/writer/service"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // permanentEnv are the settings of these tests: short retries, and writer
@@ -44,18 +41,6 @@ func (p *pipeline) startWriterWithProbes() string {
 	})
 	devtest.WaitFor(p.t, time.Minute, "the writer's probes", func() bool { return dialable(port) })
 	return "http://" + cfg.HTTPAddr
-}
-
-// get returns the status and body of a GET.
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
 // postLoad posts batches of perBatch readings, values 0.., from clients at
@@ -134,18 +119,9 @@ func (p *pipeline) requireStored(want []row) {
 // writersDone waits until the writers acknowledged every message.
 func (p *pipeline) writersDone() {
 	p.t.Helper()
-	nc, err := nats.Connect(p.ingest.Stream.URL)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	consumer := p.consumer()
 	devtest.WaitFor(p.t, time.Minute, "the writers to acknowledge every message", func() bool {
-		c, err := js.Consumer(context.Background(), p.ingest.Stream.Name, p.ingest.Stream.Consumer)
-		if err != nil {
-			return false
-		}
-		info, err := c.Info(context.Background())
+		info, err := consumer.Info(context.Background())
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
 	})
 }
@@ -204,17 +180,7 @@ func TestChangedColumnBlocksUntilFixed(t *testing.T) {
 // ackFloor is the stream sequence up to which the writers acknowledged.
 func (p *pipeline) ackFloor() uint64 {
 	p.t.Helper()
-	nc, err := nats.Connect(p.ingest.Stream.URL)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	c, err := js.Consumer(context.Background(), p.ingest.Stream.Name, p.ingest.Stream.Consumer)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	info, err := c.Info(context.Background())
+	info, err := p.consumer().Info(context.Background())
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -291,12 +257,8 @@ func TestRefusedReadingsAreDeadLettered(t *testing.T) {
 	p.requireStored(want)
 	p.writersDone()
 
-	nc, err := nats.Connect(p.ingest.Stream.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := p.jetStream()
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	dead, err := js.Stream(context.Background(), p.ingest.Stream.DeadLetterName())
 	if err != nil {
 		t.Fatal(err)

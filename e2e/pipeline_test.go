@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -92,14 +91,10 @@ func TestIdempotencyKeyStoresARetryOnce(t *testing.T) {
 	p := startPipeline(t, options{noCH: true})
 	body := batchBody("ship-1", time.Now().Add(-time.Minute), 10, 0)
 	for range 2 {
-		if status, _, b := p.post("/api/v1/ingest/ingest/"+harborA+"/batch", keyA, body, "Idempotency-Key", "request-42"); status != http.StatusOK {
-			t.Fatalf("%d %s", status, b)
-		}
+		p.postBatch(harborA, keyA, body, "Idempotency-Key", "request-42")
 	}
 	// The same key from another harbor is another request.
-	if status, _, b := p.post("/api/v1/ingest/ingest/"+harborB+"/batch", keyB, body, "Idempotency-Key", "request-42"); status != http.StatusOK {
-		t.Fatalf("%d %s", status, b)
-	}
+	p.postBatch(harborB, keyB, body, "Idempotency-Key", "request-42")
 	if n := p.streamMessages(); n != 2 {
 		t.Fatalf("stream holds %d messages, want 2", n)
 	}
@@ -110,18 +105,11 @@ func TestIdempotencyKeyStoresARetryOnce(t *testing.T) {
 func TestAPIMetricsCountRequests(t *testing.T) {
 	p := startPipeline(t, options{noCH: true})
 	path := "/api/v1/ingest/ingest/" + harborA + "/batch"
-	if status, _, b := p.post(path, keyA, batchBody("s", time.Now().Add(-time.Minute), 7, 0)); status != http.StatusOK {
-		t.Fatalf("%d %s", status, b)
-	}
+	p.postBatch(harborA, keyA, batchBody("s", time.Now().Add(-time.Minute), 7, 0))
 	p.post(path, keyB, batchBody("s", time.Now(), 1, 0)) // 403
 	p.post(path, keyA, []byte(`[]`))                     // 400
 
-	resp, err := http.Get(p.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_, body := get(t, p.url+"/metrics")
 	for _, want := range []string{
 		`harbor_readings_accepted_total{harbor_id="harbor-a"} 7`,
 		`harbor_requests_rejected_total{harbor_id="",reason="forbidden"} 1`,
@@ -130,7 +118,7 @@ func TestAPIMetricsCountRequests(t *testing.T) {
 		`harbor_publish_duration_seconds_count 1`,
 		`harbor_publish_in_flight 0`,
 	} {
-		if !strings.Contains(string(body), want) {
+		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}

@@ -17,8 +17,6 @@ import (
 	"github.com/harbor-ingest/harbor/e2e/internal/powerfs"
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestPowerCutLosesNothingAcknowledged cuts the power of the NATS server,
@@ -88,12 +86,8 @@ func TestPowerCutWithoutSyncLosesReadings(t *testing.T) {
 	ns.start(t)
 
 	startProcess(t, "writer", p.env)
-	nc, err := nats.Connect(ns.url())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := p.jetStream()
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	devtest.WaitFor(t, time.Minute, "the writer to drain what survived", func() bool {
 		cons, err := js.Consumer(context.Background(), p.ingest.Stream.Name, p.ingest.Stream.Consumer)
 		if err != nil {

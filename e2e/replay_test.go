@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/harbor-ingest/harbor/pkg/devenv"
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/services/writer/replay"
 	"github.com/harbor-ingest/harbor/services/writer/store"
 )
@@ -31,12 +30,7 @@ func TestReplayWindowIntoEmptyTableModern(t *testing.T) {
 func testReplayWindowIntoEmptyTable(t *testing.T, engine devenv.Engine) {
 	p := startPipeline(t, options{writers: 1, engine: engine})
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
-	post := func(harbor, key, ship string) {
-		status, _, body := p.post("/api/v1/ingest/ingest/"+harbor+"/batch", key, batchBody(ship, start, 200, 1))
-		if status != http.StatusOK {
-			t.Fatalf("%s: %d %s", ship, status, body)
-		}
-	}
+	post := func(harbor, key, ship string) { p.postBatch(harbor, key, batchBody(ship, start, 200, 1)) }
 	post(harborA, keyA, "before")
 	time.Sleep(20 * time.Millisecond)
 	from := time.Now()

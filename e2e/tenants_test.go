@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -16,15 +15,23 @@ import (
 )
 
 // harborctl runs the CLI in-process with the pipeline's settings and
-// returns what it printed.
+// returns what it printed; it fails the test if the command fails.
 func (p *pipeline) harborctl(args ...string) string {
+	p.t.Helper()
+	out, err := p.harborctlErr(args...)
+	if err != nil {
+		p.t.Fatalf("harborctl %v: %v", args, err)
+	}
+	return out
+}
+
+// harborctlErr is harborctl that returns the command's error instead.
+func (p *pipeline) harborctlErr(args ...string) (string, error) {
 	p.t.Helper()
 	cfg := parseConfig[ctl.Config](p.t, p.env)
 	var out bytes.Buffer
-	if err := ctl.Run(context.Background(), cfg, args, &out, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		p.t.Fatalf("harborctl %v: %v", args, err)
-	}
-	return out.String()
+	err := ctl.Run(context.Background(), cfg, args, &out, slog.New(slog.DiscardHandler))
+	return out.String(), err
 }
 
 // createKey makes a key with the CLI and returns its secret and id.
@@ -106,18 +113,12 @@ func TestManagedKeysOnEveryReplica(t *testing.T) {
 func TestAdminAPI(t *testing.T) {
 	p := startPipeline(t, options{noCH: true, environment: map[string]string{"ADMIN_TOKEN": "admin-secret"}})
 	call := func(method, path, token, body string) (int, []byte) {
-		req, _ := http.NewRequest(method, p.url+"/api/v1/admin"+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
+		headers := []string{"Content-Type", "application/json"}
 		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
+			headers = append(headers, "Authorization", "Bearer "+token)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
+		status, _, b := p.request(method, p.url+"/api/v1/admin"+path, "", []byte(body), headers...)
+		return status, b
 	}
 	for _, token := range []string{"", "wrong", "Admin-secret", "admin-secre"} {
 		if status, body := call(http.MethodGet, "/harbors", token, ""); status != http.StatusUnauthorized || !strings.Contains(string(body), "admin token") {
@@ -157,13 +158,8 @@ func TestAdminAPI(t *testing.T) {
 // TestAdminAPIIsOffWithoutToken: no ADMIN_TOKEN, no admin routes.
 func TestAdminAPIIsOffWithoutToken(t *testing.T) {
 	p := startPipeline(t, options{noCH: true})
-	resp, err := http.Get(p.url + "/api/v1/admin/harbors")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("admin API without a token: %d", resp.StatusCode)
+	if status, _ := get(t, p.url+"/api/v1/admin/harbors"); status != http.StatusNotFound {
+		t.Fatalf("admin API without a token: %d", status)
 	}
 }
 

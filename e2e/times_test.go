@@ -11,8 +11,6 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/schema"
 	ingest "github.com/harbor-ingest/harbor/services/ingest-api/service"
 	writer "github.com/harbor-ingest/harbor/services/writer/service"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestServicesRefuseTimeLimitsTheTableCannotHold: a MAX_FUTURE or MAX_PAST
@@ -40,12 +38,8 @@ func TestServicesRefuseTimeLimitsTheTableCannotHold(t *testing.T) {
 // good reading published after them is stored.
 func TestWriterDeadLettersWhatTheAPIWouldRefuse(t *testing.T) {
 	p := startPipeline(t, options{writers: 1})
-	nc, err := nats.Connect(p.ingest.Stream.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := p.jetStream()
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	ctx := context.Background()
 	now := time.Now()
 	ok := schema.Reading{Time: now.Add(-time.Hour).UnixMilli(), ShipID: "ship-1", CargoID: "temp", Value: 1.5}

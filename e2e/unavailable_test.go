@@ -66,12 +66,7 @@ func TestNATSDownAnswers503(t *testing.T) {
 	if status != http.StatusServiceUnavailable || header.Get("Retry-After") != "1" {
 		t.Fatalf("with NATS down: %d, Retry-After %q, %s", status, header.Get("Retry-After"), body)
 	}
-	resp, err := http.Get(p.url + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("/readyz with NATS down: %d", resp.StatusCode)
+	if status, _ := get(t, p.url+"/readyz"); status != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with NATS down: %d", status)
 	}
 }

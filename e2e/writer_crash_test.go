@@ -2,15 +2,12 @@ package e2e
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestKilledWriterMessagesGoToAnotherWriter SIGKILLs a writer process that
@@ -18,21 +15,13 @@ import (
 // another writer process and every accepted reading is stored exactly once.
 func TestKilledWriterMessagesGoToAnotherWriter(t *testing.T) {
 	p := startPipeline(t, options{writers: 0})
-	environment := map[string]string{}
-	for k, v := range p.env {
-		environment[k] = v
-	}
-	environment["FLUSH_INTERVAL"] = "30s" // hold the batch until killed
-	environment["ACK_WAIT"] = "2s"
+	environment := with(p.env, "FLUSH_INTERVAL", "30s", "ACK_WAIT", "2s") // hold the batch until killed
 	first := startProcess(t, "writer", environment)
 
 	start := time.Now().Add(-time.Hour)
 	const batches, perBatch = 20, 500
 	for i := range batches {
-		status, _, body := p.post("/api/v1/ingest/ingest/"+harborA+"/batch", keyA, batchBody("ship-"+strconv.Itoa(i), start, perBatch, 0))
-		if status != http.StatusOK {
-			t.Fatalf("batch %d: %d %s", i, status, body)
-		}
+		p.postBatch(harborA, keyA, batchBody("ship-"+strconv.Itoa(i), start, perBatch, 0))
 	}
 	cons := p.consumer()
 	devtest.WaitFor(t, time.Minute, "the first writer to hold every message", func() bool {
@@ -45,8 +34,7 @@ func TestKilledWriterMessagesGoToAnotherWriter(t *testing.T) {
 		t.Fatalf("%d rows stored before the kill, want 0 (the batch was held)", n)
 	}
 
-	environment["FLUSH_INTERVAL"] = "200ms"
-	startProcess(t, "writer", environment)
+	startProcess(t, "writer", with(environment, "FLUSH_INTERVAL", "200ms"))
 	p.waitForRows(batches*perBatch, 60*time.Second)
 	info, err := cons.Info(context.Background())
 	if err != nil {
@@ -59,20 +47,4 @@ func TestKilledWriterMessagesGoToAnotherWriter(t *testing.T) {
 	if n := p.count(false, ""); n != batches*perBatch {
 		t.Fatalf("%d rows without FINAL, want %d", n, batches*perBatch)
 	}
-}
-
-// consumer returns the writers' durable consumer.
-func (p *pipeline) consumer() jetstream.Consumer {
-	p.t.Helper()
-	nc, err := nats.Connect(p.ingest.Stream.URL)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	c, err := js.Consumer(context.Background(), p.ingest.Stream.Name, p.ingest.Stream.Consumer)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return c
 }

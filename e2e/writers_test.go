@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"net/http"
 	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -28,11 +26,7 @@ func (p *pipeline) startWriterProcess() *writerProcess {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	environment := map[string]string{}
-	for k, v := range p.env {
-		environment[k] = v
-	}
-	environment["HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(port)
+	environment := with(p.env, "HTTP_ADDR", "127.0.0.1:"+strconv.Itoa(port))
 	w := &writerProcess{cmd: startProcess(p.t, "writer", environment), port: port}
 	devtest.WaitFor(p.t, time.Minute, "the writer's metrics listener", func() bool { return dialable(port) })
 	return w
@@ -41,23 +35,7 @@ func (p *pipeline) startWriterProcess() *writerProcess {
 // rowsInserted reads harbor_writer_rows_inserted_total from the writer.
 func (w *writerProcess) rowsInserted(t *testing.T) int {
 	t.Helper()
-	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(w.port) + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "harbor_writer_rows_inserted_total "); ok {
-			n, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return int(n)
-		}
-	}
-	t.Fatal("no harbor_writer_rows_inserted_total in /metrics")
-	return 0
+	return int(metric(t, "http://127.0.0.1:"+strconv.Itoa(w.port), "harbor_writer_rows_inserted_total"))
 }
 
 // stop ends the writer with SIGTERM, letting it flush and acknowledge.

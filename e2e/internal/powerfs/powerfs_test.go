@@ -27,6 +27,14 @@ func mount(t *testing.T) *FS {
 	return f
 }
 
+// must ends the test on err, from a file operation that has to work.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func cut(t *testing.T, f *FS) Loss {
 	t.Helper()
 	loss, err := f.Cut(func() {})
@@ -47,9 +55,7 @@ func write(t *testing.T, name string, flag int, data string, sync bool) {
 		t.Fatal(err)
 	}
 	if sync {
-		if err := fd.Sync(); err != nil {
-			t.Fatal(err)
-		}
+		must(t, fd.Sync())
 	}
 }
 
@@ -60,12 +66,11 @@ func syncDir(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if err := d.Sync(); err != nil {
-		t.Fatal(err)
-	}
+	must(t, d.Sync())
 }
 
-// want fails unless the file holds content; "" with gone means it must not exist.
+// want fails unless name holds content or, when exists is false, unless
+// there is no such file.
 func want(t *testing.T, name, content string, exists bool) {
 	t.Helper()
 	b, err := os.ReadFile(name)
@@ -97,9 +102,7 @@ func TestUnsyncedWritesAreLost(t *testing.T) {
 
 func TestNothingSyncedNothingKept(t *testing.T) {
 	f := mount(t)
-	if err := os.MkdirAll(filepath.Join(f.Dir(), "d", "e"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.MkdirAll(filepath.Join(f.Dir(), "d", "e"), 0o755))
 	write(t, filepath.Join(f.Dir(), "d", "e", "a"), 0, "data", false)
 	cut(t, f)
 	want(t, filepath.Join(f.Dir(), "d"), "", false)
@@ -108,14 +111,10 @@ func TestNothingSyncedNothingKept(t *testing.T) {
 func TestSyncKeepsEverything(t *testing.T) {
 	f := mount(t)
 	d := filepath.Join(f.Dir(), "d")
-	if err := os.Mkdir(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Mkdir(d, 0o755))
 	a := filepath.Join(d, "a")
 	write(t, a, 0, "kept", false)
-	if err := f.Sync(); err != nil {
-		t.Fatal(err)
-	}
+	must(t, f.Sync())
 	write(t, a, os.O_APPEND, ", lost", false)
 	cut(t, f)
 	want(t, a, "kept", true)
@@ -150,18 +149,14 @@ func TestRenameNeedsASync(t *testing.T) {
 	dir := f.Dir()
 	tmp, name := filepath.Join(dir, "meta.tmp"), filepath.Join(dir, "meta")
 	write(t, tmp, 0, "v1", true)
-	if err := os.Rename(tmp, name); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Rename(tmp, name))
 	if loss := cut(t, f); loss != (Loss{Names: 2}) {
 		t.Errorf("cut reports %+v, want 2 names (meta.tmp gone, meta new)", loss)
 	}
 	want(t, name, "", false)
 	want(t, tmp, "v1", true)
 
-	if err := os.Rename(tmp, name); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Rename(tmp, name))
 	syncDir(t, dir)
 	cut(t, f)
 	want(t, name, "v1", true)
@@ -172,9 +167,7 @@ func TestCreateAndRenameWithoutSyncAreGone(t *testing.T) {
 	f := mount(t)
 	tmp, name := filepath.Join(f.Dir(), "x.tmp"), filepath.Join(f.Dir(), "x")
 	write(t, tmp, 0, "data", false)
-	if err := os.Rename(tmp, name); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Rename(tmp, name))
 	cut(t, f)
 	want(t, tmp, "", false)
 	want(t, name, "", false)
@@ -183,20 +176,14 @@ func TestCreateAndRenameWithoutSyncAreGone(t *testing.T) {
 func TestUnsyncedRemovalsComeBack(t *testing.T) {
 	f := mount(t)
 	d := filepath.Join(f.Dir(), "d")
-	if err := os.Mkdir(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Mkdir(d, 0o755))
 	a := filepath.Join(d, "a")
 	write(t, a, 0, "kept", true)
-	if err := os.RemoveAll(d); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.RemoveAll(d))
 	cut(t, f)
 	want(t, a, "kept", true)
 
-	if err := os.RemoveAll(d); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.RemoveAll(d))
 	syncDir(t, f.Dir())
 	cut(t, f)
 	want(t, d, "", false)
@@ -251,9 +238,7 @@ func TestManySyncsAndOverwrites(t *testing.T) {
 			}
 		case 1: // truncate
 			size := rng.IntN(len(model) + 1)
-			if err := fd.Truncate(int64(size)); err != nil {
-				t.Fatal(err)
-			}
+			must(t, fd.Truncate(int64(size)))
 			model = model[:size]
 		default: // append
 			if _, err := fd.WriteAt(chunk, int64(len(model))); err != nil {
@@ -262,9 +247,7 @@ func TestManySyncsAndOverwrites(t *testing.T) {
 			model = append(model, chunk...)
 		}
 		if rng.IntN(4) == 0 {
-			if err := fd.Sync(); err != nil {
-				t.Fatal(err)
-			}
+			must(t, fd.Sync())
 			synced = append(synced[:0], model...)
 		}
 	}
@@ -284,14 +267,8 @@ func TestUnmountLeavesNoMount(t *testing.T) {
 		t.Fatal(err)
 	}
 	cut(t, f)
-	if err := f.Unmount(); err != nil {
-		t.Fatal(err)
-	}
-	mounts, err := os.ReadFile("/proc/self/mounts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(mounts), " "+f.Dir()+" ") {
+	must(t, f.Unmount())
+	if mounted(t, f.Dir()) {
 		t.Fatalf("%s still mounted after Unmount", f.Dir())
 	}
 }
@@ -333,6 +310,7 @@ func TestStaleMountsAreCleanedUp(t *testing.T) {
 	}
 }
 
+// mounted tells whether a file system is mounted on dir.
 func mounted(t *testing.T, dir string) bool {
 	t.Helper()
 	mounts, err := os.ReadFile("/proc/self/mounts")
