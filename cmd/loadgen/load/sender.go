@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -152,11 +150,12 @@ func Send(ctx context.Context, d *Dataset, cfg SendConfig) (*SendResult, error) 
 	if cfg.Single {
 		perRequest = 1
 	}
-	client := newClient(cfg.Conns, cfg.Timeout)
-	defer client.CloseIdleConnections()
-
+	host, heads, err := cfg.requestHeads()
+	if err != nil {
+		return nil, err
+	}
 	s := &sender{
-		cfg: cfg, d: d, client: client, endpoints: cfg.endpoints(), keys: cfg.keys(),
+		cfg: cfg, d: d, host: host, heads: heads,
 		perRequest: perRequest, requests: (d.Readings + perRequest - 1) / perRequest,
 		t0: time.Now(),
 	}
@@ -186,31 +185,30 @@ func Send(ctx context.Context, d *Dataset, cfg SendConfig) (*SendResult, error) 
 	}, nil
 }
 
-// newClient is an HTTP/1.1 client keeping up to conns connections alive to
-// one host, never through a proxy.
-func newClient(conns int, timeout time.Duration) *http.Client {
-	return &http.Client{
-		Timeout: timeout,
-		Transport: &http.Transport{
-			Proxy:               nil,
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        conns,
-			MaxIdleConnsPerHost: conns,
-			MaxConnsPerHost:     conns,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-			WriteBufferSize:     64 << 10,
-		},
+// requestHeads are the heads of the requests to each harbor in turn, and
+// the host:port they go to.
+func (cfg *SendConfig) requestHeads() (host string, heads []requestHead, err error) {
+	keys := cfg.keys()
+	for i, u := range cfg.endpoints() {
+		headers := []string{"Content-Type: " + cfg.Format.contentType(), "X-API-Key: " + keys[i]}
+		if cfg.Gzip {
+			headers = append(headers, "Content-Encoding: gzip")
+		}
+		h, head, err := newRequestHead(u, headers...)
+		if err != nil {
+			return "", nil, err
+		}
+		host, heads = h, append(heads, head)
 	}
+	return host, heads, nil
 }
 
 // sender is the state the workers share: which request is next.
 type sender struct {
 	cfg        SendConfig
 	d          *Dataset
-	client     *http.Client
-	endpoints  []string // of the harbors in turn
-	keys       []string // their API keys
+	host       string        // host:port of the API
+	heads      []requestHead // of the requests to the harbors in turn
 	perRequest int64
 	requests   int64
 	t0         time.Time
@@ -223,8 +221,10 @@ type sender struct {
 }
 
 // work sends requests until none is left, then returns. Each worker has its
-// own encoder and buffers, reused from request to request.
+// own connection, encoder and buffers, reused from request to request.
 func (s *sender) work(ctx context.Context, t *tally) {
+	conn := &httpConn{addr: s.host, timeout: s.cfg.Timeout}
+	defer conn.close()
 	enc := s.d.NewEncoder()
 	var buf []byte
 	var zbuf bytes.Buffer
@@ -267,7 +267,7 @@ func (s *sender) work(ctx context.Context, t *tally) {
 			zw.Close()
 			body = zbuf.Bytes()
 		}
-		s.post(t, body, hi-lo, int(k%int64(len(s.endpoints))))
+		s.post(t, conn, body, hi-lo, int(k%int64(len(s.heads))))
 		s.done.Add(1)
 		s.doneRead.Add(hi - lo)
 	}
@@ -292,37 +292,15 @@ func (s *sender) waitUntil(ctx context.Context, due time.Time) bool {
 	}
 }
 
-// post sends one request of n readings to harbor h (its index) and records
-// its outcome in t.
-func (s *sender) post(t *tally, body []byte, n int64, h int) {
-	rb := &requestBody{Reader: bytes.NewReader(body), closed: make(chan struct{})}
-	req, err := http.NewRequest(http.MethodPost, s.endpoints[h], rb)
-	if err != nil { // only a bad URL, the same for every request
-		t.errors++
-		t.addError(err.Error())
-		return
-	}
-	req.ContentLength = int64(len(body))
-	req.Header.Set("Content-Type", s.cfg.Format.contentType())
-	req.Header.Set("X-API-Key", s.keys[h])
-	if s.cfg.Gzip {
-		req.Header.Set("Content-Encoding", "gzip")
-	}
-
+// post sends one request of n readings to harbor h (its index) over conn
+// and records its outcome in t.
+func (s *sender) post(t *tally, conn *httpConn, body []byte, n int64, h int) {
 	start := time.Now()
 	if t.first.IsZero() {
 		t.first = start
 	}
-	resp, err := s.client.Do(req)
-	var answer []byte
-	if err == nil {
-		answer, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
-	}
+	status, answer, err := conn.post(s.heads[h], body)
 	end := time.Now()
-	// The transport closes the body once it no longer reads it; only then
-	// may the buffer behind it be reused.
-	<-rb.closed
 
 	t.last = end
 	t.requests++
@@ -330,43 +308,21 @@ func (s *sender) post(t *tally, body []byte, n int64, h int) {
 	t.bytes += int64(len(body))
 	t.latencies = append(t.latencies, end.Sub(start))
 	switch {
-	case err != nil && resp == nil:
+	case err != nil && status == 0:
 		t.errors++
-		t.addError(errText(err))
+		t.addError(err.Error())
 	case err != nil:
 		t.errors++
-		t.statuses[resp.StatusCode]++
-		t.addError(fmt.Sprintf("HTTP %d, reading the answer: %v", resp.StatusCode, err))
+		t.statuses[status]++
+		t.addError(fmt.Sprintf("HTTP %d, reading the answer: %v", status, err))
 	default:
-		t.statuses[resp.StatusCode]++
-		if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNoContent && s.cfg.Format == LineProtocol {
+		t.statuses[status]++
+		if status == http.StatusOK || status == http.StatusNoContent && s.cfg.Format == LineProtocol {
 			t.accepted += n
-		} else if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			t.addError(fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(answer[:min(len(answer), 300)])))
+		} else if status < 200 || status > 299 {
+			t.addError(fmt.Sprintf("HTTP %d: %s", status, bytes.TrimSpace(answer[:min(len(answer), 300)])))
 		}
 	}
-}
-
-// errText is the message of a client error without the "Post URL:" prefix
-// every one of them has.
-func errText(err error) string {
-	if inner := errors.Unwrap(err); inner != nil {
-		return inner.Error()
-	}
-	return err.Error()
-}
-
-// requestBody is a request body that says when the transport closed it.
-type requestBody struct {
-	*bytes.Reader
-	closed chan struct{}
-	once   sync.Once
-}
-
-// Close marks the body as no longer read.
-func (b *requestBody) Close() error {
-	b.once.Do(func() { close(b.closed) })
-	return nil
 }
 
 // progress prints a line every ProgressEvery until the returned function is
