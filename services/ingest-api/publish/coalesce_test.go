@@ -27,7 +27,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // testPublisher opens the stream on an embedded NATS server (syncing each
 // message, as Harbor runs it) and returns a Publisher with the coalescer's
 // settings.
-func testPublisher(t *testing.T, ns *server.Server, coalesce CoalesceConfig, timeout time.Duration) (*Publisher, jetstream.JetStream, stream.Config, *prometheus.Registry) {
+func testPublisher(t testing.TB, ns *server.Server, coalesce CoalesceConfig, timeout time.Duration) (*Publisher, jetstream.JetStream, stream.Config, *prometheus.Registry) {
 	t.Helper()
 	cfg, err := env.ParseAsWithOptions[stream.Config](env.Options{Environment: map[string]string{"NATS_URL": ns.ClientURL()}})
 	if err != nil {
