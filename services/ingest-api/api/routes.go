@@ -73,6 +73,11 @@ func formatOf(formats []bodyFormat, contentType string) (bodyFormat, error) {
 	if contentType == "" {
 		return formats[0], nil
 	}
+	for _, f := range formats { // the common case, without parsing
+		if contentType == f.mediaType {
+			return f, nil
+		}
+	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err == nil && strings.HasSuffix(mt, "+json") {
 		mt = "application/json"

@@ -26,7 +26,7 @@ var quiet = slog.New(slog.DiscardHandler)
 // testPublisher opens the stream on an embedded NATS server (syncing each
 // message, as Harbor runs it) and returns a Publisher with the coalescer's
 // settings.
-func testPublisher(t *testing.T, ns *server.Server, coalesce CoalesceConfig, timeout time.Duration) (*Publisher, jetstream.JetStream, stream.Config, *prometheus.Registry) {
+func testPublisher(t testing.TB, ns *server.Server, coalesce CoalesceConfig, timeout time.Duration) (*Publisher, jetstream.JetStream, stream.Config, *prometheus.Registry) {
 	t.Helper()
 	cfg := devtest.ParseEnv[stream.Config](t, map[string]string{"NATS_URL": ns.ClientURL()})
 	ctx, cancel := context.WithCancel(context.Background())
