@@ -160,8 +160,9 @@ func TestFleetDashboard(t *testing.T) {
 }
 
 // metricDefinition matches where the services name a Prometheus metric:
-// prometheus.CounterOpts{Name: "harbor_..."} and prometheus.NewDesc("harbor_...".
-var metricDefinition = regexp.MustCompile(`(?:Name:\s*|NewDesc\(\s*)"(harbor_[a-z0-9_]+)"`)
+// prometheus.CounterOpts{Name: "harbor_..."}, prometheus.NewDesc("harbor_..." and
+// pkg/metric's metric.Counter(reg, "harbor_...", ...) (and Gauge, Histogram).
+var metricDefinition = regexp.MustCompile(`(?:Name:\s*|NewDesc\(\s*|metric\.(?:Counter|Gauge|Histogram)\(\s*\w+,\s*)"(harbor_[a-z0-9_]+)"`)
 
 // exportedMetrics returns the metrics the services define, read from their
 // source (tests excluded); histograms are named without _bucket, _sum and
