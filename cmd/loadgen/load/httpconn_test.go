@@ -14,17 +14,9 @@ import (
 // TestSendKeepsConnectionsAlive checks that each worker reuses its one
 // connection: Conns connections for many requests.
 func TestSendKeepsConnectionsAlive(t *testing.T) {
-	var conns atomic.Int64
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"status":"accepted"}`))
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
+	})
 	cfg := SendConfig{URL: srv.URL, Harbor: "h", Key: "k", Single: true, Conns: 3}
 	d := mustDataset(t, 2, 2, 300, DefaultStart(time.Now()), 1)
 	res, err := Send(context.Background(), d, cfg)
@@ -36,12 +28,26 @@ func TestSendKeepsConnectionsAlive(t *testing.T) {
 	}
 }
 
+// countingServer serves handler and counts the connections made to it.
+func countingServer(t *testing.T, handler http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(handler)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
 // TestSendReadsEveryKindOfAnswer: chunked bodies (whose text lands in the
 // error samples), "Connection: close" (the worker dials again) and answers
 // without a body all leave the connection in a state for the next request.
 func TestSendReadsEveryKindOfAnswer(t *testing.T) {
-	var calls, conns atomic.Int64
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var calls atomic.Int64
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		switch calls.Add(1) % 4 {
 		case 0: // chunked: no Content-Length, flushed in parts
 			w.WriteHeader(http.StatusTooManyRequests)
@@ -56,14 +62,7 @@ func TestSendReadsEveryKindOfAnswer(t *testing.T) {
 		default:
 			w.Write([]byte(`{"status":"accepted"}`))
 		}
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
+	})
 	cfg := SendConfig{URL: srv.URL, Harbor: "h", Key: "k", Single: true, Conns: 1}
 	d := mustDataset(t, 2, 2, 40, DefaultStart(time.Now()), 1)
 	res, err := Send(context.Background(), d, cfg)
