@@ -7,9 +7,10 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 )
 
 // BenchmarkSendSingle measures loadgen's own cost per single-reading
@@ -22,19 +23,12 @@ func BenchmarkSendSingle(b *testing.B) {
 	cfg := SendConfig{URL: "http://" + addr, Harbor: "h", Key: "k", Single: true, Conns: 32, Timeout: 10 * time.Second}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := devtest.ProcessCPU(b)
 	res, err := Send(context.Background(), d, cfg)
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64(devtest.ProcessCPU(b)-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
 	if err != nil || res.Accepted != d.Readings {
 		b.Fatalf("%v: %d of %d accepted: %v", err, res.Accepted, d.Readings, res.ErrorSamples)
 	}
-}
-
-// processCPU is the CPU time (user and system) this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // startCheapServer serves every request on a loopback port with the same

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -194,4 +195,15 @@ func ParseEnv[C any](t testing.TB, environment map[string]string) C {
 		t.Fatalf("parse %T: %v", cfg, err)
 	}
 	return cfg
+}
+
+// ProcessCPU is the CPU time (user and system) this process has used so
+// far, for a benchmark to report CPU per operation beside its wall time.
+func ProcessCPU(t testing.TB) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -7,11 +7,8 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/tenant"
 	"github.com/harbor-ingest/harbor/services/ingest-api/api"
@@ -36,14 +33,8 @@ const benchClients = 32
 // the clients) per request; req/msg is how many requests the group commit
 // put in one stream message, on which NATS's share depends.
 func BenchmarkServeSingle(b *testing.B) {
-	coalesce, err := env.ParseAsWithOptions[CoalesceConfig](env.Options{Environment: map[string]string{}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := env.ParseAsWithOptions[api.Config](env.Options{Environment: map[string]string{}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	coalesce := devtest.ParseEnv[CoalesceConfig](b, map[string]string{})
+	cfg := devtest.ParseEnv[api.Config](b, map[string]string{})
 	pub, _, _, reg := testPublisher(b, devtest.NATS(b), coalesce, cfg.PublishTimeout)
 	keys, err := api.NewKeys(map[string]string{"k": "fleet"})
 	if err != nil {
@@ -89,8 +80,7 @@ func BenchmarkServeSingle(b *testing.B) {
 	}
 	msgs0, reqs0 := coalesced(b, reg)
 
-	var before, after syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	cpu0 := devtest.ProcessCPU(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	var wg sync.WaitGroup
@@ -110,9 +100,7 @@ func BenchmarkServeSingle(b *testing.B) {
 	close(next)
 	wg.Wait()
 	b.StopTimer()
-	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-
-	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
+	cpu := devtest.ProcessCPU(b) - cpu0
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/req")
 	msgs, reqs := coalesced(b, reg)
 	b.ReportMetric((reqs-reqs0)/(msgs-msgs0), "req/msg")

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -34,7 +33,7 @@ func BenchmarkDecodeAndInsert100k(b *testing.B) {
 	bounds := schema.Bounds{Earliest: start - time.Hour.Milliseconds(), Latest: start + 2*time.Hour.Milliseconds(), MaxIDLength: 256}
 	var cols schema.Columns
 	b.ReportAllocs()
-	cpu0 := processCPU(b)
+	cpu0 := devtest.ProcessCPU(b)
 	for b.Loop() {
 		cols.Reset()
 		for _, p := range encoded {
@@ -49,14 +48,5 @@ func BenchmarkDecodeAndInsert100k(b *testing.B) {
 	rows := float64(b.N * payloads * perPayload)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
 	// The writer's own CPU, without clickhouse-server's, which ns/op includes.
-	b.ReportMetric(float64((processCPU(b)-cpu0).Nanoseconds())/rows, "cpu-ns/row")
-}
-
-// processCPU is the CPU time (user and system) this process used so far.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((devtest.ProcessCPU(b)-cpu0).Nanoseconds())/rows, "cpu-ns/row")
 }
