@@ -1,8 +1,9 @@
 package jsonbody
 
 import (
-	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -245,27 +246,48 @@ func (s *scanner) number() ([]byte, error) {
 }
 
 // string reads a string and returns its unescaped bytes: a slice of the
-// body when it has no escapes, else of the scratch buffer.
+// body when it has no escapes, else of the scratch buffer. Its one pass
+// stops at the closing quote, a backslash or a control character, looking
+// at eight bytes at a time.
 func (s *scanner) string() ([]byte, error) {
 	s.i++ // the opening quote
 	start := s.i
-	end := bytes.IndexByte(s.b[start:], '"')
-	if end < 0 {
-		s.i = len(s.b)
-		return nil, s.malformed("unterminated string")
+	i := start
+	for ; i+8 <= len(s.b); i += 8 {
+		if m := specials(binary.LittleEndian.Uint64(s.b[i:])); m != 0 {
+			i += bits.TrailingZeros64(m) / 8
+			break
+		}
 	}
-	text := s.b[start : start+end]
-	for k, c := range text {
-		if c < 0x20 || c == '\\' {
-			s.i = start + k
-			if c == '\\' {
-				return s.escaped(start)
-			}
+	for ; i < len(s.b); i++ {
+		switch c := s.b[i]; {
+		case c == '"':
+			s.i = i + 1
+			return s.b[start:i], nil
+		case c == '\\':
+			s.i = i
+			return s.escaped(start)
+		case c < 0x20:
+			s.i = i
 			return nil, s.malformed("control character in a string: escape it")
 		}
 	}
-	s.i = start + end + 1
-	return text, nil
+	s.i = len(s.b)
+	return nil, s.malformed("unterminated string")
+}
+
+// specials marks, in the high bit of each byte, the bytes of w (little
+// endian) that are a quote, a backslash or a control character (below
+// 0x20), with the word-at-a-time tests of "Bit Twiddling Hacks" (haszero,
+// hasless). Zero means none is; otherwise the lowest mark is the first
+// such byte (marks above it may be false).
+func specials(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := w^(ones*'"'), w^(ones*'\\')
+	zeroQuote := (quote - ones) &^ quote
+	zeroBackslash := (backslash - ones) &^ backslash
+	below := (w - ones*0x20) &^ w
+	return (zeroQuote | zeroBackslash | below) & highs
 }
 
 // escaped finishes reading a string that has escapes.
