@@ -10,7 +10,7 @@ GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 # (golang/go#75804, fixed in Go 1.27).
 FUZZ_TARGETS := ./pkg/format/jsonbody:FuzzDecodeReading ./pkg/format/jsonbody:FuzzDecodeBatch \
 	./pkg/format/lineproto:FuzzDecode ./pkg/format/ndjson:FuzzDecode ./pkg/format/csvbody:FuzzDecode \
-	./pkg/schema:FuzzDecodePayload ./pkg/schema:FuzzParseTime
+	./pkg/schema:FuzzDecodePayload ./pkg/schema:FuzzParseTime ./pkg/schema:FuzzParseNumber
 FUZZTIME ?= 300000x
 
 .PHONY: run test deps fmt-check vet build fuzz chaos bench

@@ -7,8 +7,31 @@ import "time"
 // parsed by hand, without allocating; anything else goes to time.Parse,
 // which then decides.
 func ParseTimeMillis(b []byte) (int64, bool) {
-	if ms, ok := parseTimeFast(b); ok {
-		return ms, true
+	var c timeCache
+	return c.parse(b)
+}
+
+// timeCache parses times as ParseTimeMillis does, remembering the last
+// date and clock time to the second that it parsed by hand: the readings
+// of a body mostly share them, and comparing 19 bytes is cheaper than
+// parsing them again. Its zero value is ready to use.
+type timeCache struct {
+	prefix [19]byte // YYYY-MM-DDTHH:MM:SS of the last time parsed by hand
+	secs   int64    // what prefix means, in Unix seconds
+	valid  bool     // whether prefix and secs hold a time
+}
+
+func (c *timeCache) parse(b []byte) (int64, bool) {
+	if len(b) >= 20 && c.valid && string(b[:19]) == string(c.prefix[:]) {
+		if ms, ok := addFractionAndZone(c.secs, b[19:]); ok {
+			return ms, true
+		}
+	} else if secs, ok := parseSeconds(b); ok {
+		copy(c.prefix[:], b)
+		c.secs, c.valid = secs, true
+		if ms, ok := addFractionAndZone(secs, b[19:]); ok {
+			return ms, true
+		}
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(b))
 	if err != nil {
@@ -17,8 +40,10 @@ func ParseTimeMillis(b []byte) (int64, bool) {
 	return t.UnixMilli(), true
 }
 
-// parseTimeFast handles YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM).
-func parseTimeFast(b []byte) (int64, bool) {
+// parseSeconds reads the YYYY-MM-DDTHH:MM:SS that begins b, which must
+// have at least one byte after it, as Unix seconds of that clock time in
+// UTC.
+func parseSeconds(b []byte) (int64, bool) {
 	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
 		return 0, false
 	}
@@ -32,9 +57,15 @@ func parseTimeFast(b []byte) (int64, bool) {
 		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return 0, false
 	}
-	rest := b[19:]
+	return daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec), true
+}
+
+// addFractionAndZone reads what follows the seconds, [.f{1,9}](Z|±HH:MM),
+// and returns the time in Unix milliseconds, given secs, the clock time's
+// Unix seconds in UTC.
+func addFractionAndZone(secs int64, rest []byte) (int64, bool) {
 	var ms int64
-	if rest[0] == '.' {
+	if len(rest) > 0 && rest[0] == '.' {
 		n := 1
 		for n < len(rest) && n <= 9 && rest[n] >= '0' && rest[n] <= '9' {
 			if n <= 3 {
@@ -66,8 +97,7 @@ func parseTimeFast(b []byte) (int64, bool) {
 	default:
 		return 0, false
 	}
-	secs := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - offset
-	return secs*1000 + ms, true
+	return (secs-offset)*1000 + ms, true
 }
 
 // num parses a run of ASCII digits.

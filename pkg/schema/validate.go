@@ -2,7 +2,6 @@ package schema
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 	"unicode"
@@ -24,6 +23,7 @@ type Validator struct {
 	problems []FieldError
 	count    int
 	ids      map[string]string // interned ship and cargo ids
+	times    timeCache
 }
 
 // Locator names where in a body the object of an index is, in the Loc of
@@ -157,7 +157,7 @@ func (v *Validator) time(index int, f Field) int64 {
 		ms = f.Millis
 	case String:
 		var ok bool
-		if ms, ok = ParseTimeMillis(f.Text); !ok {
+		if ms, ok = v.times.parse(f.Text); !ok {
 			v.Fail(index, "time", TypeTimeFormat, "time must be RFC 3339 / ISO 8601 with a date, a time and a zone (Z or ±hh:mm), e.g. 2024-05-01T12:00:00.250Z")
 			return 0
 		}
@@ -266,8 +266,8 @@ func (v *Validator) value(index int, name string, f Field) float64 {
 		v.Fail(index, name, TypeMismatch, name+" must be a number, a string holding a number, or true/false (not other text, null, an object or an array)")
 		return 0
 	}
-	x, err := strconv.ParseFloat(string(f.Text), 64)
-	if err != nil || math.IsInf(x, 0) {
+	x, ok := ParseNumber(f.Text)
+	if !ok {
 		v.Fail(index, name, TypeNotFinite, name+" must be a finite number within the range of a 64-bit float")
 		return 0
 	}
