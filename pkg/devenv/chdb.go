@@ -45,6 +45,19 @@ func StartEngine(ctx context.Context, e Engine, dir string, port int) (*ClickHou
 	return StartClickHouse(ctx, dir, port)
 }
 
+// StartReplica is StartEngine for an engine configured as one replica of a
+// cluster (see Replica): ZooKeeper, the {shard} and {replica} macros and the
+// cluster's servers, for replicated tables. chDB runs no server beside its
+// HTTP interface: no interserver port (other replicas cannot fetch its
+// parts) and no distributed DDL queue (ON CLUSTER statements wait for
+// nothing to run them).
+func StartReplica(ctx context.Context, e Engine, dir string, port int, r Replica) (*ClickHouse, error) {
+	if e == EngineChDB {
+		return startChDB(ctx, dir, port, &r)
+	}
+	return startClickHouse(ctx, dir, port, &r)
+}
+
 // ChDBLibraryDir is where scripts/deps.sh installs the npm package
 // @chdb/lib-linux-x64-gnu, which ships libchdb.so.
 const ChDBLibraryDir = "/opt/harbor-chdb"
@@ -73,16 +86,6 @@ func FindChDB() (string, error) {
 // first use in a process (go build, cached by Go).
 func StartChDB(ctx context.Context, dir string, port int) (*ClickHouse, error) {
 	return startChDB(ctx, dir, port, nil)
-}
-
-// StartChDBReplica is StartChDB for an engine configured as one replica of
-// a cluster (see Replica): ZooKeeper, the {shard} and {replica} macros and
-// the cluster's servers, for replicated tables. chDB runs no server beside
-// its HTTP interface: no interserver port (other replicas cannot fetch its
-// parts) and no distributed DDL queue (ON CLUSTER statements wait for
-// nothing to run them).
-func StartChDBReplica(ctx context.Context, dir string, port int, r Replica) (*ClickHouse, error) {
-	return startChDB(ctx, dir, port, &r)
 }
 
 func startChDB(ctx context.Context, dir string, port int, r *Replica) (*ClickHouse, error) {

@@ -53,8 +53,8 @@ const replicaXML = `  <interserver_http_host>127.0.0.1</interserver_http_host>
   <macros><shard>%[6]s</shard><replica>%[7]s</replica></macros>
 `
 
-// Replica makes a clickhouse-server one replica of a cluster of one shard
-// (StartClickHouseReplica). Every replica of the cluster is given the same
+// Replica makes a ClickHouse one replica of a cluster of one shard
+// (StartReplica). Every replica of the cluster is given the same
 // Cluster, ZooKeeper, Servers and Shard, and its own Name and
 // InterserverPort.
 type Replica struct {
