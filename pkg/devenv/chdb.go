@@ -97,14 +97,9 @@ func startChDB(ctx context.Context, dir string, port int, r *Replica) (*ClickHou
 	if err != nil {
 		return nil, err
 	}
-	dir, err = filepath.Abs(dir)
+	dir, err = serverDir(dir, "log", "data")
 	if err != nil {
 		return nil, err
-	}
-	for _, sub := range []string{"log", "data"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			return nil, err
-		}
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	ch := &ClickHouse{

@@ -90,7 +90,7 @@ func startClickHouse(ctx context.Context, dir string, port int, r *Replica) (*Cl
 	if err != nil {
 		return nil, err
 	}
-	dir, err = filepath.Abs(dir)
+	dir, err = serverDir(dir, "log", "data", "tmp", "user_files", "format_schemas")
 	if err != nil {
 		return nil, err
 	}
