@@ -81,14 +81,20 @@ func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 		return errno
 	}
 	d.mu.Lock()
-	if mode, ok := in.GetMode(); ok {
-		d.mode = mode & 0o7777
-	}
-	if mtime, ok := in.GetMTime(); ok {
-		d.mtime = mtime
-	}
+	setModeAndTime(in, &d.mode, &d.mtime)
 	d.mu.Unlock()
 	return d.Getattr(ctx, fh, out)
+}
+
+// setModeAndTime gives a node the permission bits and modification time
+// that in sets, if it sets them (chmod, utimes).
+func setModeAndTime(in *fuse.SetAttrIn, mode *uint32, mtime *time.Time) {
+	if m, ok := in.GetMode(); ok {
+		*mode = m & 0o7777
+	}
+	if t, ok := in.GetMTime(); ok {
+		*mtime = t
+	}
 }
 
 func (d *dirNode) touch() {
@@ -345,12 +351,7 @@ func (f *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 		f.resize(int(size))
 		f.mtime = time.Now()
 	}
-	if mode, ok := in.GetMode(); ok {
-		f.mode = mode & 0o7777
-	}
-	if mtime, ok := in.GetMTime(); ok {
-		f.mtime = mtime
-	}
+	setModeAndTime(in, &f.mode, &f.mtime)
 	f.attr(&out.Attr)
 	return 0
 }
