@@ -132,32 +132,28 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 }
 
 func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
-	if errno := d.power.check(); errno != 0 {
-		return errno
-	}
-	child := d.GetChild(name)
-	if child == nil {
-		return syscall.ENOENT
-	}
-	if child.IsDir() {
-		return syscall.EISDIR
-	}
-	d.touch()
-	return 0 // the bridge removes the child
+	return d.remove(name, false)
 }
 
 func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	return d.remove(name, true)
+}
+
+// remove is unlink (dir false) or rmdir (dir true) of the child name: it
+// checks that the child may go, and touches d.
+func (d *dirNode) remove(name string, dir bool) syscall.Errno {
 	if errno := d.power.check(); errno != 0 {
 		return errno
 	}
 	child := d.GetChild(name)
-	if child == nil {
+	switch {
+	case child == nil:
 		return syscall.ENOENT
-	}
-	if !child.IsDir() {
+	case !dir && child.IsDir():
+		return syscall.EISDIR
+	case dir && !child.IsDir():
 		return syscall.ENOTDIR
-	}
-	if len(child.Children()) > 0 {
+	case dir && len(child.Children()) > 0:
 		return syscall.ENOTEMPTY
 	}
 	d.touch()
