@@ -45,6 +45,19 @@ func StartEngine(ctx context.Context, e Engine, dir string, port int) (*ClickHou
 	return StartClickHouse(ctx, dir, port)
 }
 
+// StartReplica is StartEngine for an engine configured as one replica of a
+// cluster (see Replica): ZooKeeper, the {shard} and {replica} macros and the
+// cluster's servers, for replicated tables. chDB runs no server beside its
+// HTTP interface: no interserver port (other replicas cannot fetch its
+// parts) and no distributed DDL queue (ON CLUSTER statements wait for
+// nothing to run them).
+func StartReplica(ctx context.Context, e Engine, dir string, port int, r Replica) (*ClickHouse, error) {
+	if e == EngineChDB {
+		return startChDB(ctx, dir, port, &r)
+	}
+	return startClickHouse(ctx, dir, port, &r)
+}
+
 // ChDBLibraryDir is where scripts/deps.sh installs the npm package
 // @chdb/lib-linux-x64-gnu, which ships libchdb.so.
 const ChDBLibraryDir = "/opt/harbor-chdb"
@@ -75,16 +88,6 @@ func StartChDB(ctx context.Context, dir string, port int) (*ClickHouse, error) {
 	return startChDB(ctx, dir, port, nil)
 }
 
-// StartChDBReplica is StartChDB for an engine configured as one replica of
-// a cluster (see Replica): ZooKeeper, the {shard} and {replica} macros and
-// the cluster's servers, for replicated tables. chDB runs no server beside
-// its HTTP interface: no interserver port (other replicas cannot fetch its
-// parts) and no distributed DDL queue (ON CLUSTER statements wait for
-// nothing to run them).
-func StartChDBReplica(ctx context.Context, dir string, port int, r Replica) (*ClickHouse, error) {
-	return startChDB(ctx, dir, port, &r)
-}
-
 func startChDB(ctx context.Context, dir string, port int, r *Replica) (*ClickHouse, error) {
 	lib, err := FindChDB()
 	if err != nil {
@@ -94,14 +97,9 @@ func startChDB(ctx context.Context, dir string, port int, r *Replica) (*ClickHou
 	if err != nil {
 		return nil, err
 	}
-	dir, err = filepath.Abs(dir)
+	dir, err = serverDir(dir, "log", "data")
 	if err != nil {
 		return nil, err
-	}
-	for _, sub := range []string{"log", "data"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			return nil, err
-		}
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	ch := &ClickHouse{

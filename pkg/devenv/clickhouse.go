@@ -85,18 +85,12 @@ func StartClickHouse(ctx context.Context, dir string, port int) (*ClickHouse, er
 	return startClickHouse(ctx, dir, port, nil)
 }
 
-// StartClickHouseReplica is StartClickHouse for a server that is one replica
-// of a cluster (see Replica).
-func StartClickHouseReplica(ctx context.Context, dir string, port int, r Replica) (*ClickHouse, error) {
-	return startClickHouse(ctx, dir, port, &r)
-}
-
 func startClickHouse(ctx context.Context, dir string, port int, r *Replica) (*ClickHouse, error) {
 	argv, err := FindClickHouse()
 	if err != nil {
 		return nil, err
 	}
-	dir, err = filepath.Abs(dir)
+	dir, err = serverDir(dir, "log", "data", "tmp", "user_files", "format_schemas")
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func StartClickHouseCluster(ctx context.Context, dir, name string, n int) (*Clic
 			Name:            "replica" + strconv.Itoa(i+1),
 			InterserverPort: ports[2+2*i],
 		}
-		ch, err := StartClickHouseReplica(ctx, filepath.Join(dir, r.Name), ports[1+2*i], r)
+		ch, err := StartReplica(ctx, EngineServer, filepath.Join(dir, r.Name), ports[1+2*i], r)
 		if err != nil {
 			c.Stop()
 			return nil, fmt.Errorf("start ClickHouse %s: %w", r.Name, err)

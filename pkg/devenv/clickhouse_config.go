@@ -53,8 +53,8 @@ const replicaXML = `  <interserver_http_host>127.0.0.1</interserver_http_host>
   <macros><shard>%[6]s</shard><replica>%[7]s</replica></macros>
 `
 
-// Replica makes a clickhouse-server one replica of a cluster of one shard
-// (StartClickHouseReplica). Every replica of the cluster is given the same
+// Replica makes a ClickHouse one replica of a cluster of one shard
+// (StartReplica). Every replica of the cluster is given the same
 // Cluster, ZooKeeper, Servers and Shard, and its own Name and
 // InterserverPort.
 type Replica struct {
@@ -104,17 +104,12 @@ const usersXML = `<?xml version="1.0"?>
 `
 
 // writeClickHouseConfig writes the configuration of a server under dir, one
-// replica of a cluster when r is not nil, and makes its directories.
+// replica of a cluster when r is not nil.
 func writeClickHouseConfig(dir string, port, httpPort int, r *Replica) error {
 	cluster := ""
 	if r != nil {
 		var err error
 		if cluster, err = r.xml(); err != nil {
-			return err
-		}
-	}
-	for _, sub := range []string{"log", "data", "tmp", "user_files", "format_schemas"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return err
 		}
 	}

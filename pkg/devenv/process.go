@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -15,6 +16,21 @@ type process struct {
 	logFile string // its standard output and error
 	cmd     *exec.Cmd
 	done    chan struct{} // closed once it has exited
+}
+
+// serverDir returns dir, a server's directory, as an absolute path, with the
+// subdirectories subs made in it.
+func serverDir(dir string, subs ...string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, sub := range subs {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 // startProcess starts argv in dir with its output appended to logFile. The

@@ -73,11 +73,8 @@ func StartZooKeeper(ctx context.Context, dir string, port int) (*ZooKeeper, erro
 	if err != nil {
 		return nil, err
 	}
-	dir, err = filepath.Abs(dir)
+	dir, err = serverDir(dir, "data")
 	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 		return nil, err
 	}
 	cfg := filepath.Join(dir, "zoo.cfg")

@@ -81,14 +81,20 @@ func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 		return errno
 	}
 	d.mu.Lock()
-	if mode, ok := in.GetMode(); ok {
-		d.mode = mode & 0o7777
-	}
-	if mtime, ok := in.GetMTime(); ok {
-		d.mtime = mtime
-	}
+	setModeAndTime(in, &d.mode, &d.mtime)
 	d.mu.Unlock()
 	return d.Getattr(ctx, fh, out)
+}
+
+// setModeAndTime gives a node the permission bits and modification time
+// that in sets, if it sets them (chmod, utimes).
+func setModeAndTime(in *fuse.SetAttrIn, mode *uint32, mtime *time.Time) {
+	if m, ok := in.GetMode(); ok {
+		*mode = m & 0o7777
+	}
+	if t, ok := in.GetMTime(); ok {
+		*mtime = t
+	}
 }
 
 func (d *dirNode) touch() {
@@ -126,32 +132,28 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 }
 
 func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
-	if errno := d.power.check(); errno != 0 {
-		return errno
-	}
-	child := d.GetChild(name)
-	if child == nil {
-		return syscall.ENOENT
-	}
-	if child.IsDir() {
-		return syscall.EISDIR
-	}
-	d.touch()
-	return 0 // the bridge removes the child
+	return d.remove(name, false)
 }
 
 func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	return d.remove(name, true)
+}
+
+// remove is unlink (dir false) or rmdir (dir true) of the child name: it
+// checks that the child may go, and touches d.
+func (d *dirNode) remove(name string, dir bool) syscall.Errno {
 	if errno := d.power.check(); errno != 0 {
 		return errno
 	}
 	child := d.GetChild(name)
-	if child == nil {
+	switch {
+	case child == nil:
 		return syscall.ENOENT
-	}
-	if !child.IsDir() {
+	case !dir && child.IsDir():
+		return syscall.EISDIR
+	case dir && !child.IsDir():
 		return syscall.ENOTDIR
-	}
-	if len(child.Children()) > 0 {
+	case dir && len(child.Children()) > 0:
 		return syscall.ENOTEMPTY
 	}
 	d.touch()
@@ -345,12 +347,7 @@ func (f *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 		f.resize(int(size))
 		f.mtime = time.Now()
 	}
-	if mode, ok := in.GetMode(); ok {
-		f.mode = mode & 0o7777
-	}
-	if mtime, ok := in.GetMTime(); ok {
-		f.mtime = mtime
-	}
+	setModeAndTime(in, &f.mode, &f.mtime)
 	f.attr(&out.Attr)
 	return 0
 }

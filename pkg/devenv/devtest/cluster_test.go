@@ -93,7 +93,7 @@ func TestClusterDDLRunsOnClickHouse26(t *testing.T) {
 		t.Fatal(err)
 	}
 	self := "127.0.0.1:" + strconv.Itoa(ports[0])
-	ch, err := devenv.StartChDBReplica(context.Background(), t.TempDir(), ports[0], devenv.Replica{
+	ch, err := devenv.StartReplica(context.Background(), devenv.EngineChDB, t.TempDir(), ports[0], devenv.Replica{
 		Cluster: "harbor", ZooKeeper: zk.Addr, Servers: []string{self}, Shard: "01", Name: "replica1", InterserverPort: ports[1],
 	})
 	if err != nil {

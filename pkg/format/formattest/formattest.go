@@ -74,6 +74,20 @@ func CheckProblems(t testing.TB, err error, want ...string) {
 	}
 }
 
+// CheckPolicies decodes body at Now, in a batch of at most 10 readings,
+// by both policies: schema.Whole must refuse it with the problems want (see
+// CheckProblems), and schema.Partial must keep kept readings and skip one
+// for each problem.
+func CheckPolicies(t testing.TB, decode format.Decoder, body string, kept int, want ...string) {
+	t.Helper()
+	_, err := decode([]byte(body), Now, Options(10, schema.Whole))
+	CheckProblems(t, err, want...)
+	d, err := decode([]byte(body), Now, Options(10, schema.Partial))
+	if err != nil || len(d.Readings) != kept || d.Skipped == nil || d.Skipped.Count != len(want) {
+		t.Fatalf("partial: %+v %v", d, err)
+	}
+}
+
 // CheckFuzzed decodes a fuzzed body at Now by the rules of opt and fails
 // the test unless decode answers a documented error or readings that are
 // all valid, at least one and at most opt.MaxLen (when it is set), with
