@@ -21,6 +21,7 @@ type scanner struct {
 	i       int
 	scratch []byte             // unescaped strings are appended here
 	flat    []schema.FlatField // reused for each object's flat fields
+	discard schema.Field       // where value puts what nobody keeps
 }
 
 // malformed is the error of a body that is not valid JSON.
@@ -144,25 +145,27 @@ func (s *scanner) value(dst *schema.Field, depth int) error {
 	if depth > maxNesting {
 		return s.malformed(fmt.Sprintf("values nested more than %d deep", maxNesting))
 	}
-	var f schema.Field
+	if dst == nil {
+		dst = &s.discard
+	}
 	switch c := s.peek(); {
 	case c == '"':
 		text, err := s.string()
 		if err != nil {
 			return err
 		}
-		f = schema.Field{Kind: schema.String, Text: text}
+		*dst = schema.Field{Kind: schema.String, Text: text}
 	case c == '-' || (c >= '0' && c <= '9'):
 		text, err := s.number()
 		if err != nil {
 			return err
 		}
-		f = schema.Field{Kind: schema.Number, Text: text}
+		*dst = schema.Field{Kind: schema.Number, Text: text}
 	case c == 'n':
 		if err := s.literal("null"); err != nil {
 			return err
 		}
-		f = schema.Field{Kind: schema.Null}
+		*dst = schema.Field{Kind: schema.Null}
 	case c == 't' || c == 'f':
 		word := "false"
 		if c == 't' {
@@ -172,17 +175,14 @@ func (s *scanner) value(dst *schema.Field, depth int) error {
 		if err := s.literal(word); err != nil {
 			return err
 		}
-		f = schema.Field{Kind: schema.Bool, Text: s.b[start:s.i]}
+		*dst = schema.Field{Kind: schema.Bool, Text: s.b[start:s.i]}
 	case c == '{' || c == '[':
 		if err := s.container(depth); err != nil {
 			return err
 		}
-		f = schema.Field{Kind: schema.Other}
+		*dst = schema.Field{Kind: schema.Other}
 	default:
 		return s.malformed("expected a JSON value")
-	}
-	if dst != nil {
-		*dst = f
 	}
 	return nil
 }
