@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
@@ -13,13 +14,23 @@ import (
 // BenchmarkDecodeAndInsert100k is the writer's work for one full batch
 // (BATCH_ROWS' default 100,000 rows) on the bench's data set: 20 payloads
 // of 5,000 readings of 100 ships × 10 cargos, readings one second apart,
-// decoded onto reused Columns and inserted into a real clickhouse-server.
-// Its CPU profile (-cpuprofile) shows where a writer's CPU goes, beside
-// ClickHouse's own.
+// decoded onto reused Columns and inserted into the legacy table of the
+// installed clickhouse-server. Its CPU profile (-cpuprofile) shows where a
+// writer's CPU goes, beside ClickHouse's own.
 func BenchmarkDecodeAndInsert100k(b *testing.B) {
+	benchmarkDecodeAndInsert100k(b, devenv.EngineServer)
+}
+
+// BenchmarkDecodeAndInsert100kModern is the same into a current server's
+// table (chDB, over HTTP): LowCardinality ids and a DateTime64 time.
+func BenchmarkDecodeAndInsert100kModern(b *testing.B) {
+	benchmarkDecodeAndInsert100k(b, devenv.EngineChDB)
+}
+
+func benchmarkDecodeAndInsert100k(b *testing.B, engine devenv.Engine) {
 	const payloads, perPayload = 20, 5000
 	ctx := context.Background()
-	st := openTestStore(b, devtest.ClickHouse(b))
+	st := openTestStore(b, devtest.ClickHouseOn(b, engine))
 	start := time.Now().Add(-time.Hour).UnixMilli()
 	var encoded [][]byte
 	for p := range payloads {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
@@ -15,10 +16,23 @@ import (
 // native format (nativeColumns) store every id, time and value exactly,
 // with ids of every length (a length of 128 bytes and more takes two bytes
 // on the wire), and a second batch reusing the buffers a bigger one left
-// stores only its own rows.
+// stores only its own rows. The legacy table of the installed server has
+// String, DateTime and UInt16 columns.
 func TestInsertStoresEveryColumnAsGiven(t *testing.T) {
+	testInsertStoresEveryColumnAsGiven(t, devenv.EngineServer)
+}
+
+// TestInsertStoresEveryColumnAsGivenModern is the same on a current
+// server's table: LowCardinality(String) ids, whose dictionaries take one,
+// two and four bytes a key (2, 301 and 70,001 distinct cargo ids), and a
+// DateTime64(3) time.
+func TestInsertStoresEveryColumnAsGivenModern(t *testing.T) {
+	testInsertStoresEveryColumnAsGiven(t, devenv.EngineChDB)
+}
+
+func testInsertStoresEveryColumnAsGiven(t *testing.T, engine devenv.Engine) {
 	ctx := context.Background()
-	st := openTestStore(t, devtest.ClickHouse(t))
+	st := openTestStore(t, devtest.ClickHouseOn(t, engine))
 
 	first := &schema.Columns{}
 	for i := range 300 {
@@ -37,14 +51,26 @@ func TestInsertStoresEveryColumnAsGiven(t *testing.T) {
 		Time:     []int64{1_700_000_000_999, 1_700_000_001_000},
 		Value:    []float64{7, 8},
 	}
-	for _, c := range []*schema.Columns{first, second} {
+	batches := []*schema.Columns{first, second}
+	if engine == devenv.EngineChDB {
+		third := &schema.Columns{}
+		for i := range 70_000 {
+			third.HarborID = append(third.HarborID, "harbor-3")
+			third.ShipID = append(third.ShipID, "ship")
+			third.CargoID = append(third.CargoID, "many-"+strconv.Itoa(i))
+			third.Time = append(third.Time, 1_600_000_000_000+int64(i))
+			third.Value = append(third.Value, float64(i))
+		}
+		batches = append(batches, third)
+	}
+	for _, c := range batches {
 		if err := st.Insert(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}
 
 	want := map[string]schema.Reading{}
-	for _, c := range []*schema.Columns{first, second} {
+	for _, c := range batches {
 		for i := range c.Len() {
 			want[c.HarborID[i]+"/"+c.CargoID[i]] = schema.Reading{ShipID: c.ShipID[i], CargoID: c.CargoID[i], Time: c.Time[i], Value: c.Value[i]}
 		}

@@ -14,9 +14,10 @@ import (
 	"github.com/harbor-ingest/harbor/services/writer/pipeline"
 )
 
-// testConfig is the store's configuration for the native protocol of ch.
+// testConfig is the store's configuration for ch, over the protocol it
+// speaks.
 func testConfig(ch *devenv.ClickHouse) Config {
-	return Config{Config: chconn.Config{Addr: ch.Addr, Database: "harbor_test", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}}
+	return Config{Config: chconn.Config{Addr: ch.Addr, Protocol: ch.Protocol, Database: "harbor_test", Table: "readings", Username: "default", DialTimeout: 5 * time.Second}}
 }
 
 // openTestStore opens a store on ch with testConfig, closed when the test
