@@ -29,7 +29,9 @@
 #
 # NATS syncs each message to disk before acknowledging it, as Harbor ships
 # it; LOCAL_NATS_SYNC_ALWAYS=false measures nats-server's default (a sync
-# every 2 minutes) instead.
+# every 2 minutes) instead. ClickHouse is the installed clickhouse-server
+# (Debian's 18.16 here, the legacy table); LOCAL_CLICKHOUSE=chdb measures
+# ClickHouse 26 (chDB, over HTTP) and a current server's table instead.
 #
 # Before it starts anything it waits for a quiet machine: the 1-minute load
 # average below QUIET_LOAD and no process it did not start that is a
@@ -51,7 +53,7 @@
 # MAX_DURATION (15m, bound on each send phase and each wait for rows),
 # WRITER_GOMEMLIMIT (250MiB, the writers' GOMEMLIMIT, as their image sets it;
 # empty: Go's default), QUIET_LOAD (0.6), QUIET_WAIT (1500), QUIET_POLL (30),
-# RETRIES (2),
+# RETRIES (2), LOCAL_CLICKHOUSE (server, or chdb),
 # BENCH_OUT (docs/benchmarks.md), KEEP=1 keeps the temporary directory.
 #
 #   scripts/bench.sh                          # the full run
@@ -73,6 +75,7 @@ SCENARIOS=${SCENARIOS:-1 2 3 4 5 6 7 8 9}
 API_PORT=${API_PORT:-18480}
 API_NC_PORT=${API_NC_PORT:-18479}
 LOCAL_NATS_SYNC_ALWAYS=${LOCAL_NATS_SYNC_ALWAYS:-true}
+LOCAL_CLICKHOUSE=${LOCAL_CLICKHOUSE:-server}
 NATS_PORT=${NATS_PORT:-14622}
 CH_PORT=${CH_PORT:-19400}
 WRITER_PORT=${WRITER_PORT:-18481}
@@ -148,7 +151,7 @@ foreign_procs() {
 		END {
 			for (p in cmd) {
 				split(cmd[p], w, " "); n = split(w[1], path, "/"); exe = path[n]
-				if (!(exe ~ /\.test$/ || (exe == "go" && w[2] == "test") || exe ~ /^clickhouse/ || exe == "java" || exe == "nats-server")) continue
+				if (!(exe ~ /\.test$/ || (exe == "go" && w[2] == "test") || exe ~ /^clickhouse/ || exe == "harbor-chdb" || exe == "java" || exe == "nats-server")) continue
 				q = p
 				for (i = 0; i < 100 && q > 1 && q != self; i++) q = parent[q]
 				if (q == self) continue
@@ -220,7 +223,7 @@ if want 6; then
 fi
 
 echo "starting harbor-local: NATS and ClickHouse only (data in $WORK/data)" >&2
-HARBOR_DATA_DIR="$WORK/data" LOCAL_RUN_SERVICES=false LOCAL_NATS_SYNC_ALWAYS="$LOCAL_NATS_SYNC_ALWAYS" \
+HARBOR_DATA_DIR="$WORK/data" LOCAL_RUN_SERVICES=false LOCAL_NATS_SYNC_ALWAYS="$LOCAL_NATS_SYNC_ALWAYS" LOCAL_CLICKHOUSE="$LOCAL_CLICKHOUSE" \
 	LOCAL_NATS_PORT="$NATS_PORT" LOCAL_CLICKHOUSE_PORT="$CH_PORT" \
 	API_KEYS="$KEYS" LOG_FORMAT=text LOG_LEVEL=info \
 	"$WORK/bin/harbor-local" >"$WORK/harbor-local.log" 2>&1 &
@@ -233,24 +236,26 @@ for i in $(seq 1 240); do
 done
 # "NATS at nats://127.0.0.1:14622 and ClickHouse at 127.0.0.1:19400 are running."
 read -r NATS_URL CH_ADDR < <(sed -n 's/^NATS at \([^ ]*\) and ClickHouse at \([^ ]*\) are running.*/\1 \2/p' "$WORK/harbor-local.log" | head -1) || true
-CH_PID=$(ps --ppid "$HARBOR_PID" -o pid=,comm= | awk '$2 ~ /clickhouse/ {print $1; exit}')
-[[ -n "$NATS_URL" && -n "$CH_ADDR" && -n "$CH_PID" ]] || { echo "cannot tell NATS's and ClickHouse's addresses or ClickHouse's pid" >&2; cat "$WORK/harbor-local.log" >&2; exit 1; }
-echo "harbor-local (NATS $NATS_URL): pid $HARBOR_PID; clickhouse-server ($CH_ADDR): pid $CH_PID" >&2
+# "ClickHouse 26.7.2 (LOCAL_CLICKHOUSE=chdb) on 127.0.0.1:19400, protocol http"
+read -r CH_VERSION CH_PROTOCOL < <(sed -n 's/^ClickHouse \([^ ]*\) (LOCAL_CLICKHOUSE=.*, protocol \([a-z]*\)$/\1 \2/p' "$WORK/harbor-local.log" | head -1) || true
+CH_PID=$(ps --ppid "$HARBOR_PID" -o pid=,comm= | awk '$2 ~ /clickhouse|harbor-chdb/ {print $1; exit}')
+[[ -n "$NATS_URL" && -n "$CH_ADDR" && -n "$CH_PROTOCOL" && -n "$CH_PID" ]] || { echo "cannot tell NATS's and ClickHouse's addresses, ClickHouse's protocol or its pid" >&2; cat "$WORK/harbor-local.log" >&2; exit 1; }
+echo "harbor-local (NATS $NATS_URL): pid $HARBOR_PID; ClickHouse ($CH_ADDR): pid $CH_PID" >&2
 
 # The services, each with the same servers and keys.
 for i in "${!WRITER_PORTS[@]}"; do
-	NATS_URL="$NATS_URL" CLICKHOUSE_ADDR="$CH_ADDR" API_KEYS="$KEYS" \
+	NATS_URL="$NATS_URL" CLICKHOUSE_ADDR="$CH_ADDR" CLICKHOUSE_PROTOCOL="$CH_PROTOCOL" API_KEYS="$KEYS" \
 		HTTP_ADDR="127.0.0.1:${WRITER_PORTS[$i]}" LOG_FORMAT=text LOG_LEVEL=info \
 		GOMEMLIMIT="$WRITER_GOMEMLIMIT" \
 		"$WORK/bin/writer" >"$WORK/writer-$((i + 1)).log" 2>&1 &
 	WRITER_PIDS+=($!)
 done
-NATS_URL="$NATS_URL" CLICKHOUSE_ADDR="$CH_ADDR" API_KEYS="$KEYS" \
+NATS_URL="$NATS_URL" CLICKHOUSE_ADDR="$CH_ADDR" CLICKHOUSE_PROTOCOL="$CH_PROTOCOL" API_KEYS="$KEYS" \
 	LISTEN_ADDR="127.0.0.1:$API_PORT" LOG_FORMAT=text LOG_LEVEL=info \
 	"$WORK/bin/ingest-api" >"$WORK/ingest-api.log" 2>&1 &
 API_PID=$!
 if want 5; then
-	NATS_URL="$NATS_URL" CLICKHOUSE_ADDR="$CH_ADDR" API_KEYS="$KEYS" PUBLISH_COALESCE=false \
+	NATS_URL="$NATS_URL" CLICKHOUSE_ADDR="$CH_ADDR" CLICKHOUSE_PROTOCOL="$CH_PROTOCOL" API_KEYS="$KEYS" PUBLISH_COALESCE=false \
 		LISTEN_ADDR="127.0.0.1:$API_NC_PORT" LOG_FORMAT=text LOG_LEVEL=info \
 		"$WORK/bin/ingest-api" >"$WORK/ingest-api-nc.log" 2>&1 &
 	API_NC_PID=$!
@@ -298,7 +303,7 @@ writers_ticks() {
 }
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
-LOADGEN=("$WORK/bin/loadgen" -clickhouse "$CH_ADDR" -json -progress 10s
+LOADGEN=("$WORK/bin/loadgen" -clickhouse "$CH_ADDR" -clickhouse-protocol "$CH_PROTOCOL" -json -progress 10s
 	-max-duration "$MAX_DURATION" -verify-timeout "$MAX_DURATION")
 # The API a scenario measures (its URL, and its pid for the CPU and memory
 # columns): the one with group commit but for scenario 5.
@@ -440,12 +445,17 @@ if want 9; then
 	scenario s9 "9 csv 5000 ×4" csv -mode csv -batch 5000 -conns 4 -readings "$READINGS" -verify
 fi
 
-ch_version=$(/usr/sbin/clickhouse-server --version 2>/dev/null | head -1 || true)
-[[ -n "$ch_version" ]] || ch_version="clickhouse-server $(dpkg-query -W -f='${Version}' clickhouse-server 2>/dev/null || clickhouse-client --version 2>/dev/null || echo unknown)"
+if [[ "$LOCAL_CLICKHOUSE" == chdb ]]; then
+	ch_version="ClickHouse $CH_VERSION (chDB, over HTTP; a current server's table)"
+else
+	ch_version=$(/usr/sbin/clickhouse-server --version 2>/dev/null | head -1 || true)
+	[[ -n "$ch_version" ]] || ch_version="clickhouse-server $(dpkg-query -W -f='${Version}' clickhouse-server 2>/dev/null || clickhouse-client --version 2>/dev/null || echo unknown)"
+fi
 CMD="READINGS=$READINGS SINGLE_REQUESTS=$SINGLE_REQUESTS RATE_SECONDS=$RATE_SECONDS WRITERS=$WRITERS"
 [[ "$SCENARIOS" == "1 2 3 4 5 6 7 8 9" ]] || CMD+=" SCENARIOS=\"$SCENARIOS\""
 [[ "$HARBORS" == 100 ]] || ! want 6 || CMD+=" HARBORS=$HARBORS"
 [[ "$LOCAL_NATS_SYNC_ALWAYS" == true ]] || CMD+=" LOCAL_NATS_SYNC_ALWAYS=$LOCAL_NATS_SYNC_ALWAYS"
+[[ "$LOCAL_CLICKHOUSE" == server ]] || CMD+=" LOCAL_CLICKHOUSE=$LOCAL_CLICKHOUSE"
 for v in PUBLISH_COALESCE PUBLISH_COALESCE_LINGER PUBLISH_COALESCE_MAX_READINGS PUBLISH_COALESCE_MAX_BYTES QUIET_WAIT RETRIES; do
 	[[ -z "${!v:-}" ]] || CMD+=" $v=${!v}"
 done
@@ -463,7 +473,7 @@ $(printf -- '- %s\n' "${NOTES[@]}")
 - command: \`$CMD scripts/bench.sh\`
 - data set: 100 ships × 10 cargos, readings one second apart per series
 - NATS: $([[ "$LOCAL_NATS_SYNC_ALWAYS" == true ]] && echo "syncs each message to disk before acknowledging it (sync always)" || echo "nats-server's default sync, every 2 minutes (LOCAL_NATS_SYNC_ALWAYS=false)"); API group commit: PUBLISH_COALESCE=${PUBLISH_COALESCE:-true}, linger ${PUBLISH_COALESCE_LINGER:-500us} (scenario 5: PUBLISH_COALESCE=false)
-- processes: harbor-local with LOCAL_RUN_SERVICES=false (the embedded NATS, "nats" below) and its clickhouse-server; one ingest-api (and for scenario 5 a second one, idle otherwise); $WRITERS writer process(es) (FLUSH_INTERVAL 1s, BATCH_ROWS 100000, GOMEMLIMIT ${WRITER_GOMEMLIMIT:-unset}); loadgen
+- processes: harbor-local with LOCAL_RUN_SERVICES=false (the embedded NATS, "nats" below) and its $([[ "$LOCAL_CLICKHOUSE" == chdb ]] && echo "chDB server (cmd/harbor-chdb)" || echo clickhouse-server); one ingest-api (and for scenario 5 a second one, idle otherwise); $WRITERS writer process(es) (FLUSH_INTERVAL 1s, BATCH_ROWS 100000, GOMEMLIMIT ${WRITER_GOMEMLIMIT:-unset}); loadgen
 
 | scenario | readings | requests | send s | readings/s | requests/s | latency ms p50 / p95 / p99 / max | non-2xx / errors | end-to-end readings/s | catch-up s | peak RSS MiB api / writer (max) / nats / clickhouse / loadgen | CPU s api / writers / nats / clickhouse / loadgen / other | load before |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/cmd/loadgen/load"
+	"github.com/harbor-ingest/harbor/pkg/chconn"
 )
 
 func main() {
@@ -88,7 +89,8 @@ func parseFlags(args []string, now time.Time) (o load.Options, jsonOut bool, err
 	fs.BoolVar(&jsonOut, "json", false, "print the report as one JSON line on stdout (the table goes to stderr)")
 	// ClickHouse.
 	fs.BoolVar(&o.Verify, "verify", false, "after sending, wait until ClickHouse holds every reading answered 200; exit 1 if not")
-	fs.StringVar(&o.ClickHouse, "clickhouse", "127.0.0.1:9000", "ClickHouse native-protocol host:port, for -verify and -direct")
+	fs.StringVar(&o.ClickHouse, "clickhouse", "127.0.0.1:9000", "ClickHouse host:port (of -clickhouse-protocol), for -verify and -direct")
+	fs.StringVar(&o.ClickHouseProtocol, "clickhouse-protocol", chconn.ProtocolNative, "how to reach -clickhouse: native, or http (a current server's HTTP interface, chDB's)")
 	fs.StringVar(&o.Database, "database", "harbor", "ClickHouse database of the readings table")
 	fs.StringVar(&o.Table, "table", "readings", "ClickHouse readings table")
 	fs.DurationVar(&o.VerifyTimeout, "verify-timeout", 5*time.Minute, "how long -verify waits for the rows")

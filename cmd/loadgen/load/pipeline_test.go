@@ -171,7 +171,7 @@ func (p *testPipeline) checkStored(t *testing.T, o Options, harbor string) {
 	for i := range d.Readings {
 		sum += c.At(i).Value()
 	}
-	counter, err := OpenCounter(context.Background(), p.clickhouse, o.Database, o.Table)
+	counter, err := OpenCounter(context.Background(), o.clickhouse())
 	if err != nil {
 		t.Fatal(err)
 	}

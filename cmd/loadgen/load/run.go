@@ -23,12 +23,14 @@ type Options struct {
 
 	// Verify waits, after sending, until ClickHouse holds every accepted
 	// reading of the harbor, and fails if it does not within VerifyTimeout.
-	Verify        bool
-	ClickHouse    string // host:port of the native protocol
-	Database      string
-	Table         string
-	VerifyTimeout time.Duration
-	VerifyPoll    time.Duration // between counts; 100ms if 0
+	Verify     bool
+	ClickHouse string // host:port of ClickHouseProtocol
+	// ClickHouseProtocol is chconn.ProtocolNative or chconn.ProtocolHTTP.
+	ClickHouseProtocol string
+	Database           string
+	Table              string
+	VerifyTimeout      time.Duration
+	VerifyPoll         time.Duration // between counts; 100ms if 0
 
 	// Direct inserts into ClickHouse instead of posting to the API, in
 	// batches of DirectBatch rows with Send.Conns inserters, under the
@@ -86,10 +88,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	var want uint64
 	if o.Direct {
 		res, err := Direct(ctx, d, DirectConfig{
-			Store: store.Config{Config: chconn.Config{
-				Addr: o.ClickHouse, Database: o.Database, Table: o.Table,
-				Username: "default", DialTimeout: 5 * time.Second,
-			}},
+			Store:  store.Config{Config: o.clickhouse()},
 			Harbor: rep.Harbor, BatchRows: o.DirectBatch, Inserters: o.Send.Conns,
 		}, o.Log)
 		if err != nil {
@@ -123,10 +122,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
+// clickhouse is how to reach the readings table, for -verify and -direct.
+func (o *Options) clickhouse() chconn.Config {
+	return chconn.Config{Addr: o.ClickHouse, Protocol: o.ClickHouseProtocol, Database: o.Database, Table: o.Table,
+		Username: "default", DialTimeout: 5 * time.Second}
+}
+
 // openCounter connects for verification and checks that the harbors have no
 // rows yet, since rows from an earlier run would make the count meaningless.
 func (o *Options) openCounter(ctx context.Context, harbors []string) (*Counter, error) {
-	c, err := OpenCounter(ctx, o.ClickHouse, o.Database, o.Table)
+	c, err := OpenCounter(ctx, o.clickhouse())
 	if err != nil {
 		return nil, err
 	}

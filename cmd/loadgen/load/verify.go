@@ -3,11 +3,11 @@ package load
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/harbor-ingest/harbor/pkg/chconn"
 	"github.com/harbor-ingest/harbor/pkg/schema"
 )
 
@@ -20,24 +20,19 @@ type Counter struct {
 	table schema.Table
 }
 
-// OpenCounter connects to ClickHouse at addr (host:port, or a
-// comma-separated list) for the table database.name.
-func OpenCounter(ctx context.Context, addr, database, name string) (*Counter, error) {
-	table, err := schema.NewTable(database, name, 0, 0) // the variant does not matter for counts
+// OpenCounter connects to ClickHouse as cfg says, for its table.
+func OpenCounter(ctx context.Context, cfg chconn.Config) (*Counter, error) {
+	table, err := schema.NewTable(cfg.Database, cfg.Table, 0, 0) // the variant does not matter for counts
 	if err != nil {
 		return nil, err
 	}
-	conn, err := clickhouse.Open(&clickhouse.Options{
-		Addr:        strings.Split(addr, ","),
-		Auth:        clickhouse.Auth{Database: "default"},
-		DialTimeout: 5 * time.Second,
-	})
+	conn, err := chconn.Open(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("configure ClickHouse client for %s: %w", addr, err)
+		return nil, err
 	}
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("reach ClickHouse at %s: %w", addr, err)
+		return nil, fmt.Errorf("reach ClickHouse at %s: %w", cfg.Addr, err)
 	}
 	return &Counter{conn: conn, table: table}, nil
 }
