@@ -23,6 +23,7 @@ type Validator struct {
 	problems []FieldError
 	count    int
 	ids      map[string]string // interned ship and cargo ids
+	lastShip string            // the ship_id of the previous valid object
 	times    timeCache
 }
 
@@ -102,7 +103,7 @@ func (v *Validator) Result(valid []Reading) (Decoded, error) {
 func (v *Validator) Object(index int, raw *Raw, out []Reading) []Reading {
 	before := v.count
 	t := v.time(index, raw.Time)
-	ship := v.id(index, "ship_id", raw.ShipID)
+	ship := v.shipID(index, raw.ShipID)
 	shared := v.count == before
 	readable := 0
 	for i := range raw.Flat {
@@ -174,6 +175,18 @@ func (v *Validator) time(index int, f Field) int64 {
 		v.Fail(index, "time", TypeTimeRange, "time is more than "+v.lim.MaxPast.String()+" in the past (or before 1970)")
 	}
 	return ms
+}
+
+// shipID is id for an object's ship_id. A body's readings tend to come a
+// ship at a time (a device posts its own), so the ship of the previous
+// object is tried before the intern map.
+func (v *Validator) shipID(index int, f Field) string {
+	if f.Kind == String && len(f.Text) > 0 && string(f.Text) == v.lastShip {
+		return v.lastShip
+	}
+	s := v.id(index, "ship_id", f)
+	v.lastShip = s // "" when invalid, which no valid id equals
+	return s
 }
 
 func (v *Validator) id(index int, name string, f Field) string {

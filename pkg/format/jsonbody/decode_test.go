@@ -137,6 +137,23 @@ func TestDecodeBatchReportsEveryBadReading(t *testing.T) {
 	}
 }
 
+// TestDecodeBatchChecksEveryShip: a ship_id repeated from the object before
+// is taken as it was, valid or not: one too long is refused each time.
+func TestDecodeBatchChecksEveryShip(t *testing.T) {
+	long := strings.Repeat("s", 101)
+	body := `[{"ship_id":"a","cargo_id":"x","value":1}, {"ship_id":"a","cargo_id":"y","value":2},
+	          {"ship_id":"` + long + `","cargo_id":"x","value":3}, {"ship_id":"` + long + `","cargo_id":"x","value":4},
+	          {"ship_id":"a","cargo_id":"x","value":5}]`
+	_, err := DecodeBatch([]byte(body), formattest.Now, formattest.Options(10, schema.Whole))
+	if got, count := locations(t, err); got != "[2].ship_id [3].ship_id" || count != 2 {
+		t.Fatalf("locations %s (count %d), want [2].ship_id [3].ship_id", got, count)
+	}
+	d, err := DecodeBatch([]byte(body), formattest.Now, formattest.Options(10, schema.Partial))
+	if err != nil || len(d.Readings) != 3 || d.Readings[1].ShipID != "a" || d.Readings[2].Value != 5 {
+		t.Fatalf("partial: %+v, %v", d.Readings, err)
+	}
+}
+
 func TestDecodeBatchLimits(t *testing.T) {
 	if _, err := DecodeBatch([]byte(` [ ] `), formattest.Now, formattest.Options(10, schema.Whole)); !errors.Is(err, schema.ErrEmptyBatch) {
 		t.Errorf("empty: got %v", err)
