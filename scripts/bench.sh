@@ -308,7 +308,7 @@ LOADGEN=("$WORK/bin/loadgen" -clickhouse "$CH_ADDR" -clickhouse-protocol "$CH_PR
 # The API a scenario measures (its URL, and its pid for the CPU and memory
 # columns): the one with group commit but for scenario 5.
 CUR_URL=$URL CUR_API_PID=$API_PID
-ROWS=()
+ROWS=() IDS=()
 
 # measure ID NAME ARGS...: runs loadgen once, keeps its JSON report in
 # ID.json, and sets ROW (the table row) and DISTURBED (why others' work may
@@ -385,6 +385,25 @@ measure() {
 		+ " | \($rss) | "
 		+ "\($a / 100) / \($w / 100) / \($h / 100) / \($c / 100) / \(.cpu_seconds * 100 | round / 100) / \($other) | \($load) |"' "$WORK/$id.json")
 	echo "$ROW" >&2
+	# For the table per million readings: CPU in hundredths of a second.
+	jq -c --arg name "$name" --argjson a "$cpu_a" --argjson w "$cpu_w" --argjson h "$cpu_h" --argjson c "$cpu_c" \
+		'{name: $name, a: $a, w: $w, h: $h, c: $c, l: (.cpu_seconds * 100), readings, e2e: .verify.end_to_end_per_sec}' \
+		"$WORK/$id.json" >"$WORK/$id.cpu"
+}
+
+# per_million_row ID: the scenario's row of the table per million readings:
+# each process's CPU seconds, Harbor's own (API + writers + NATS), and, for
+# the batch scenarios of READINGS readings when scenario 4 ran, end to end
+# and ClickHouse's CPU as ratios to the direct insert's.
+per_million_row() {
+	local id=$1 ratios=false direct=/dev/null
+	[[ " s1 s7 s8 s9 " == *" $id "* && -f "$WORK/s4.cpu" ]] && ratios=true direct="$WORK/s4.cpu"
+	jq -r --argjson ratios "$ratios" --slurpfile d "$direct" '
+		def r2(x): (x * 100 | round) / 100 | tostring;
+		def perm(x): r2(x / 100 / (.readings / 1000000));
+		"| \(.name) | \(perm(.a)) | \(perm(.w)) | \(perm(.h)) | **\(perm(.a + .w + .h))** | \(perm(.c)) | \(perm(.l)) | "
+		+ (if $ratios and .e2e != null and $d[0].e2e != null then r2(.e2e / $d[0].e2e) else "–" end) + " | "
+		+ (if $ratios and $d[0].c > 0 then r2((.c / .readings) / ($d[0].c / $d[0].readings)) else "–" end) + " |"' "$WORK/$id.cpu"
 }
 
 # scenario ID NAME KIND ARGS...: measures after waiting for a quiet machine,
@@ -410,6 +429,7 @@ scenario() {
 		echo "$name disturbed ($DISTURBED): measuring it again" >&2
 	done
 	ROWS+=("$ROW")
+	IDS+=("$id")
 }
 
 if want 1; then
@@ -479,6 +499,12 @@ $(printf -- '- %s\n' "${NOTES[@]}")
 |---|---|---|---|---|---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${ROWS[@]}")
 
+CPU seconds per million readings, and the batch scenarios beside the direct insert (4) of this run:
+
+| scenario | api | writers | nats | Harbor (api + writers + nats) | clickhouse | loadgen | end to end ÷ direct | clickhouse CPU ÷ direct |
+|---|---|---|---|---|---|---|---|---|
+$(for id in "${IDS[@]}"; do per_million_row "$id"; done)
+
 <details><summary>free -h</summary>
 
 \`\`\`
@@ -514,6 +540,11 @@ appends a section.
   rows) by each process (the writers summed), and by everything else on the
   machine ("other"); a large "other" means the numbers were disturbed.
 - **load before**: the 1-minute load average when the scenario started.
+- **per million readings**: the CPU seconds above over the scenario's
+  readings, with Harbor's own (API, writers and NATS together); for the batch
+  scenarios of the same readings (1, 7, 8, 9) beside the direct insert (4) of
+  the same run, end to end readings/s and ClickHouse's CPU per reading as
+  ratios to the direct insert's.
 EOF
 fi
 printf '%s\n' "$SECTION" >>"$BENCH_OUT"
