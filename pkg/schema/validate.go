@@ -23,7 +23,7 @@ type Validator struct {
 	problems []FieldError
 	count    int
 	ids      map[string]string // interned ship and cargo ids
-	lastShip string            // the ship_id of the previous valid object
+	lastShip string            // the previous object's ship_id if valid, else ""
 	times    timeCache
 }
 
