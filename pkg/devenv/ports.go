@@ -2,7 +2,12 @@ package devenv
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that nothing listens on now.
@@ -15,17 +20,71 @@ func FreePort() (int, error) {
 }
 
 // FreePorts returns n different TCP ports on 127.0.0.1 that nothing listens
-// on now.
+// on now and that this process has not handed out before.
+//
+// A server started later binds the port itself, so the port must stay free
+// in between. Ports the kernel hands out on its own (to a listener on port 0,
+// or as the local end of an outgoing connection, like a server's connection
+// to ZooKeeper) come from its ephemeral range, so the ports come from below
+// that range, where only an explicit bind takes one.
 func FreePorts(n int) ([]int, error) {
+	handed.Lock()
+	defer handed.Unlock()
+	if handed.ports == nil {
+		handed.ports = make(map[int]bool)
+	}
+	lo, hi := choosablePorts()
 	ports := make([]int, 0, n)
-	for range n {
-		// Each port stays taken until all are found, so none comes twice.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
+	for tries := 0; len(ports) < n; tries++ {
+		if tries == 1000 {
+			return nil, fmt.Errorf("find a free port: none free among 1000 tried in %d-%d", lo, hi)
 		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		port := lo + rand.IntN(hi-lo)
+		if handed.ports[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue // taken
+		}
+		l.Close()
+		handed.ports[port] = true
+		ports = append(ports, port)
 	}
 	return ports, nil
+}
+
+// handed holds the ports FreePorts has returned in this process.
+var handed struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
+// firstChoosablePort is the lowest port FreePorts returns: above the ports
+// servers use by default (ClickHouse's 9000 and 8123, NATS's 4222, ...).
+const firstChoosablePort = 15000
+
+// choosablePorts is the range [lo, hi) FreePorts chooses from: from
+// firstChoosablePort to the start of the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range, 32768-60999 by default), or above that
+// range when it starts lower.
+func choosablePorts() (lo, hi int) {
+	first, last := 32768, 60999
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			a, errA := strconv.Atoi(f[0])
+			b, errB := strconv.Atoi(f[1])
+			if errA == nil && errB == nil {
+				first, last = a, b
+			}
+		}
+	}
+	switch {
+	case first >= firstChoosablePort+1000:
+		return firstChoosablePort, first
+	case last <= 65535-1000:
+		return last + 1, 65536
+	default: // the whole range is ephemeral: choose in it
+		return firstChoosablePort, 65536
+	}
 }
