@@ -17,14 +17,7 @@ import (
 // aside as a dead letter (listed by `writer dead-letter list`) and stores
 // exactly the accepted readings around it.
 func TestUndecodableMessageIsDeadLettered(t *testing.T) {
-	testUndecodableMessageIsDeadLettered(t, devenv.EngineServer)
-}
-
-// TestUndecodableMessageIsDeadLetteredModern is
-// TestUndecodableMessageIsDeadLettered on ClickHouse 26 (chDB, over HTTP),
-// in the modern table.
-func TestUndecodableMessageIsDeadLetteredModern(t *testing.T) {
-	testUndecodableMessageIsDeadLettered(t, devenv.EngineChDB)
+	devtest.OnEachEngine(t, testUndecodableMessageIsDeadLettered)
 }
 
 func testUndecodableMessageIsDeadLettered(t *testing.T, engine devenv.Engine) {

@@ -58,8 +58,8 @@ type options struct {
 	noCH    bool
 	// engine is the ClickHouse to start: devenv.EngineServer (the zero
 	// value: the installed clickhouse-server, Debian's 18.16 here) or
-	// devenv.EngineChDB (ClickHouse 26, reached over HTTP). Tests on the
-	// current engine have Modern in their names.
+	// devenv.EngineChDB (ClickHouse 26, reached over HTTP). Tests on both
+	// run through devtest.OnEachEngine, as subtests Legacy and Modern.
 	engine      devenv.Engine
 	natsURL     string            // use these NATS servers instead of starting one
 	environment map[string]string // settings, as the environment would give them

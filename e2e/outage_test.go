@@ -16,13 +16,7 @@ import (
 // TestClickHouseOutageLosesNothing stops ClickHouse while readings are
 // posted, starts it again, and finds every accepted reading stored once.
 func TestClickHouseOutageLosesNothing(t *testing.T) {
-	testClickHouseOutageLosesNothing(t, devenv.EngineServer)
-}
-
-// TestClickHouseOutageLosesNothingModern is TestClickHouseOutageLosesNothing on ClickHouse 26 (chDB, over HTTP), in the
-// modern table.
-func TestClickHouseOutageLosesNothingModern(t *testing.T) {
-	testClickHouseOutageLosesNothing(t, devenv.EngineChDB)
+	devtest.OnEachEngine(t, testClickHouseOutageLosesNothing)
 }
 
 func testClickHouseOutageLosesNothing(t *testing.T, engine devenv.Engine) {
@@ -71,13 +65,7 @@ func testClickHouseOutageLosesNothing(t *testing.T, engine devenv.Engine) {
 // clients post, starts it again on its data, and finds exactly the accepted
 // readings stored.
 func TestClickHouseKilledUnderLoad(t *testing.T) {
-	testClickHouseKilledUnderLoad(t, devenv.EngineServer)
-}
-
-// TestClickHouseKilledUnderLoadModern is TestClickHouseKilledUnderLoad on
-// ClickHouse 26 (chDB, over HTTP), in the modern table.
-func TestClickHouseKilledUnderLoadModern(t *testing.T) {
-	testClickHouseKilledUnderLoad(t, devenv.EngineChDB)
+	devtest.OnEachEngine(t, testClickHouseKilledUnderLoad)
 }
 
 func testClickHouseKilledUnderLoad(t *testing.T, engine devenv.Engine) {

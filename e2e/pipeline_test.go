@@ -9,16 +9,13 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 )
 
 // TestReadingsLandInClickHouse posts single readings and batches over HTTP,
 // on both API versions' paths, and finds exactly those rows in ClickHouse,
 // written by two writers sharing the consumer.
-func TestReadingsLandInClickHouse(t *testing.T) { testReadingsLand(t, devenv.EngineServer) }
-
-// TestReadingsLandInClickHouseModern is TestReadingsLandInClickHouse on
-// ClickHouse 26 (chDB, over HTTP), in the modern table.
-func TestReadingsLandInClickHouseModern(t *testing.T) { testReadingsLand(t, devenv.EngineChDB) }
+func TestReadingsLandInClickHouse(t *testing.T) { devtest.OnEachEngine(t, testReadingsLand) }
 
 func testReadingsLand(t *testing.T, engine devenv.Engine) {
 	p := startPipeline(t, options{writers: 2, engine: engine})

@@ -61,11 +61,7 @@ func (p *pipeline) getProblem(path, key string, status int, locs ...string) {
 // reads them back over the read API: ships, raw and downsampled readings,
 // latest values, the points cap, bad parameters, keys' scopes and harbors,
 // hostile ids, and ClickHouse down and back.
-func TestReadAPI(t *testing.T) { testReadAPI(t, devenv.EngineServer) }
-
-// TestReadAPIModern is TestReadAPI on ClickHouse 26 (chDB, over HTTP), in the
-// modern table.
-func TestReadAPIModern(t *testing.T) { testReadAPI(t, devenv.EngineChDB) }
+func TestReadAPI(t *testing.T) { devtest.OnEachEngine(t, testReadAPI) }
 
 func testReadAPI(t *testing.T, engine devenv.Engine) {
 	p := startPipeline(t, options{writers: 1, engine: engine, environment: map[string]string{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/harbor-ingest/harbor/pkg/devenv"
+	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/services/writer/replay"
 	"github.com/harbor-ingest/harbor/services/writer/store"
 )
@@ -18,13 +19,7 @@ import (
 // window, replays the window into an empty table, and finds exactly the
 // rows live ingestion stored for that window; twice gives the same rows.
 func TestReplayWindowIntoEmptyTable(t *testing.T) {
-	testReplayWindowIntoEmptyTable(t, devenv.EngineServer)
-}
-
-// TestReplayWindowIntoEmptyTableModern is TestReplayWindowIntoEmptyTable on ClickHouse 26 (chDB, over HTTP), in the
-// modern table.
-func TestReplayWindowIntoEmptyTableModern(t *testing.T) {
-	testReplayWindowIntoEmptyTable(t, devenv.EngineChDB)
+	devtest.OnEachEngine(t, testReplayWindowIntoEmptyTable)
 }
 
 func testReplayWindowIntoEmptyTable(t *testing.T, engine devenv.Engine) {
