@@ -33,7 +33,7 @@ func FreePorts(n int) ([]int, error) {
 	if handed.ports == nil {
 		handed.ports = make(map[int]bool)
 	}
-	lo, hi := choosablePorts()
+	lo, hi, _ := choosablePorts()
 	ports := make([]int, 0, n)
 	for tries := 0; len(ports) < n; tries++ {
 		if tries == 1000 {
@@ -67,8 +67,9 @@ const firstChoosablePort = 15000
 // choosablePorts is the range [lo, hi) FreePorts chooses from: from
 // firstChoosablePort to the start of the kernel's ephemeral range
 // (net.ipv4.ip_local_port_range, 32768-60999 by default), or above that
-// range when it starts lower.
-func choosablePorts() (lo, hi int) {
+// range when it starts lower; apart is false when the ephemeral range
+// leaves no room for either.
+func choosablePorts() (lo, hi int, apart bool) {
 	first, last := 32768, 60999
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
 		if f := strings.Fields(string(b)); len(f) == 2 {
@@ -81,10 +82,10 @@ func choosablePorts() (lo, hi int) {
 	}
 	switch {
 	case first >= firstChoosablePort+1000:
-		return firstChoosablePort, first
+		return firstChoosablePort, first, true
 	case last <= 65535-1000:
-		return last + 1, 65536
+		return last + 1, 65536, true
 	default: // the whole range is ephemeral: choose in it
-		return firstChoosablePort, 65536
+		return firstChoosablePort, 65536, false
 	}
 }
