@@ -71,12 +71,12 @@ const firstChoosablePort = 15000
 // leaves no room for either.
 func choosablePorts() (lo, hi int, apart bool) {
 	first, last := 32768, 60999
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			a, errA := strconv.Atoi(f[0])
-			b, errB := strconv.Atoi(f[1])
-			if errA == nil && errB == nil {
-				first, last = a, b
+	if text, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(text)); len(f) == 2 {
+			from, errFrom := strconv.Atoi(f[0])
+			to, errTo := strconv.Atoi(f[1])
+			if errFrom == nil && errTo == nil {
+				first, last = from, to
 			}
 		}
 	}
