@@ -15,7 +15,7 @@ import (
 
 	"github.com/harbor-ingest/harbor/pkg/devenv"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
-	"github.com/harbor-ingest/harbor/pkg/schema"
+	"github.com/harbor-ingest/harbor/pkg/schema/schematest"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/writer/replay"
 	writer "github.com/harbor-ingest/harbor/services/writer/service"
@@ -272,9 +272,9 @@ func TestRefusedReadingsAreDeadLettered(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rs, err := schema.DecodePayload(msg.Data)
-		if err != nil || len(rs) != 1 || rs[0].Value != 13 || rs[0].Time != start.Add(13*time.Second).UnixMilli() {
-			t.Fatalf("dead letter %d holds %+v (%v), want the one reading of value 13", seq, rs, err)
+		rs := schematest.Readings(t, msg.Data)
+		if len(rs) != 1 || rs[0].Value != 13 || rs[0].Time != start.Add(13*time.Second).UnixMilli() {
+			t.Fatalf("dead letter %d holds %+v, want the one reading of value 13", seq, rs)
 		}
 		ships[rs[0].ShipID] = true
 		if reason := msg.Header.Get(stream.DeadReasonHeader); !strings.Contains(reason, "throwIf") || msg.Header.Get(stream.DeadSubjectHeader) != p.ingest.Stream.Subject(harborA) {

@@ -32,7 +32,7 @@ func (c *Columns) AppendPayload(harborID string, payload []byte, b Bounds) error
 	if c.ids == nil {
 		c.ids = make(map[string]string)
 	}
-	pr := PayloadReader{intern: c.ids, bounds: b, check: true}
+	pr := payloadReader{intern: c.ids, bounds: b}
 	pr.init(payload)
 	for pr.Next() {
 		r := pr.Reading()

@@ -67,36 +67,29 @@ func EncodePayloads(readings []Reading, maxSize int) [][]byte {
 	return append(payloads, buf)
 }
 
-// PayloadReader reads the readings of one payload in order:
+// payloadReader reads the readings of one payload in order, checking them
+// against bounds as the API checks them (see Columns.AppendPayload):
 //
-//	pr := NewPayloadReader(p)
+//	pr := payloadReader{intern: ids, bounds: b}
+//	pr.init(p)
 //	for pr.Next() { use(pr.Reading()) }
 //	if err := pr.Err(); err != nil { ... }
 //
 // Consecutive readings of the same ship or cargo share one string, and so
-// do all readings of an id with an intern map (see Columns), so decoding
-// costs an allocation per distinct id, not per reading. With Bounds (see
-// Columns.AppendPayload) each reading's time, and each id when it is first
-// seen, is checked as the API checks them.
-type PayloadReader struct {
+// do all readings of an id through the intern map, so decoding costs an
+// allocation and a check per distinct id, not per reading; each reading's
+// time is checked.
+type payloadReader struct {
 	rest    []byte
 	reading Reading
 	index   int // of the reading Next advanced to
 	err     error
-	intern  map[string]string // ids checked already, when check is set
+	intern  map[string]string // ids checked already
 	bounds  Bounds
-	check   bool // whether to check readings against bounds
-}
-
-// NewPayloadReader returns a reader of payload p.
-func NewPayloadReader(p []byte) *PayloadReader {
-	pr := &PayloadReader{}
-	pr.init(p)
-	return pr
 }
 
 // init starts reading payload p.
-func (pr *PayloadReader) init(p []byte) {
+func (pr *payloadReader) init(p []byte) {
 	pr.index = -1
 	switch {
 	case len(p) == 0:
@@ -109,7 +102,7 @@ func (pr *PayloadReader) init(p []byte) {
 }
 
 // Next advances to the next reading and reports whether there is one.
-func (pr *PayloadReader) Next() bool {
+func (pr *payloadReader) Next() bool {
 	if pr.err != nil || len(pr.rest) == 0 {
 		return false
 	}
@@ -120,7 +113,7 @@ func (pr *PayloadReader) Next() bool {
 	pr.rest = pr.rest[n:]
 	pr.index++
 	pr.reading.Time += delta
-	if b := &pr.bounds; pr.check && (pr.reading.Time < b.Earliest || pr.reading.Time > b.Latest) {
+	if b := &pr.bounds; pr.reading.Time < b.Earliest || pr.reading.Time > b.Latest {
 		return pr.refuse(fmt.Sprintf("time %s is outside %s .. %s: MAX_PAST and MAX_FUTURE around when it was published, within what the table holds",
 			formatMillis(pr.reading.Time), formatMillis(b.Earliest), formatMillis(b.Latest)))
 	}
@@ -140,8 +133,8 @@ func (pr *PayloadReader) Next() bool {
 }
 
 // text reads the length-prefixed id name, reusing prev when the bytes are
-// equal. With bounds, an id not seen before is checked as the API checks it.
-func (pr *PayloadReader) text(name, prev string) (string, bool) {
+// equal. An id not seen before is checked as the API checks it.
+func (pr *payloadReader) text(name, prev string) (string, bool) {
 	n, k := binary.Uvarint(pr.rest)
 	if k <= 0 || n > uint64(len(pr.rest)-k) {
 		return "", pr.fail(name)
@@ -154,42 +147,28 @@ func (pr *PayloadReader) text(name, prev string) (string, bool) {
 	if s, ok := pr.intern[string(b)]; ok { // a lookup without allocating
 		return s, true
 	}
-	if pr.check {
-		if msg, _ := checkID(b, pr.bounds.MaxIDLength); msg != "" {
-			return "", pr.refuse(fmt.Sprintf("%s %q%s", name, b, msg))
-		}
+	if msg, _ := checkID(b, pr.bounds.MaxIDLength); msg != "" {
+		return "", pr.refuse(fmt.Sprintf("%s %q%s", name, b, msg))
 	}
 	s := string(b)
-	if pr.intern != nil {
-		pr.intern[s] = s
-	}
+	pr.intern[s] = s
 	return s, true
 }
 
 // refuse stops the reader at a reading that fails the bounds.
-func (pr *PayloadReader) refuse(why string) bool {
+func (pr *payloadReader) refuse(why string) bool {
 	pr.err = fmt.Errorf("%w: reading [%d]: %s", ErrRefusedReading, pr.index, why)
 	return false
 }
 
-func (pr *PayloadReader) fail(field string) bool {
+func (pr *payloadReader) fail(field string) bool {
 	pr.err = fmt.Errorf("%w: truncated or corrupt %s at byte %d from the end", ErrBadPayload, field, len(pr.rest))
 	return false
 }
 
 // Reading returns the reading Next advanced to.
-func (pr *PayloadReader) Reading() Reading { return pr.reading }
+func (pr *payloadReader) Reading() Reading { return pr.reading }
 
 // Err returns the error that stopped Next, or nil if the payload was read
 // to its end.
-func (pr *PayloadReader) Err() error { return pr.err }
-
-// DecodePayload returns every reading of payload p.
-func DecodePayload(p []byte) ([]Reading, error) {
-	var readings []Reading
-	pr := NewPayloadReader(p)
-	for pr.Next() {
-		readings = append(readings, pr.Reading())
-	}
-	return readings, pr.Err()
-}
+func (pr *payloadReader) Err() error { return pr.err }

@@ -13,6 +13,7 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/harbor-ingest/harbor/pkg/devenv/devtest"
 	"github.com/harbor-ingest/harbor/pkg/schema"
+	"github.com/harbor-ingest/harbor/pkg/schema/schematest"
 	"github.com/harbor-ingest/harbor/pkg/stream"
 	"github.com/harbor-ingest/harbor/services/ingest-api/api"
 	"github.com/nats-io/nats-server/v2/server"
@@ -65,11 +66,7 @@ func streamReadings(t *testing.T, js jetstream.JetStream, cfg stream.Config) (ha
 		if !ok {
 			t.Fatalf("message %d on subject %s", seq, m.Subject)
 		}
-		rs, err := schema.DecodePayload(m.Data)
-		if err != nil {
-			t.Fatalf("message %d: %v", seq, err)
-		}
-		harbors, msgs = append(harbors, h), append(msgs, rs)
+		harbors, msgs = append(harbors, h), append(msgs, schematest.Readings(t, m.Data))
 	}
 	return harbors, msgs
 }
