@@ -16,48 +16,6 @@ import (
 	"github.com/harbor-ingest/harbor/pkg/chconn"
 )
 
-// Engine names a ClickHouse engine this package can start.
-type Engine string
-
-// The engines: the installed clickhouse-server (Debian's 18.16 here), or
-// ClickHouse 26 as chDB behind cmd/harbor-chdb's HTTP interface.
-const (
-	EngineServer Engine = "server"
-	EngineChDB   Engine = "chdb"
-)
-
-// ParseEngine reads an engine's name (LOCAL_CLICKHOUSE, say).
-func ParseEngine(s string) (Engine, error) {
-	switch e := Engine(s); e {
-	case EngineServer, EngineChDB:
-		return e, nil
-	}
-	return "", fmt.Errorf("ClickHouse engine %q: use %q (the installed clickhouse-server) or %q (ClickHouse 26 from chDB)", s, EngineServer, EngineChDB)
-}
-
-// StartEngine starts a ClickHouse of the engine e with its data under dir,
-// listening on 127.0.0.1:port (the native port of a clickhouse-server, the
-// HTTP interface of chDB), and waits until it answers.
-func StartEngine(ctx context.Context, e Engine, dir string, port int) (*ClickHouse, error) {
-	if e == EngineChDB {
-		return StartChDB(ctx, dir, port)
-	}
-	return StartClickHouse(ctx, dir, port)
-}
-
-// StartReplica is StartEngine for an engine configured as one replica of a
-// cluster (see Replica): ZooKeeper, the {shard} and {replica} macros and the
-// cluster's servers, for replicated tables. chDB runs no server beside its
-// HTTP interface: no interserver port (other replicas cannot fetch its
-// parts) and no distributed DDL queue (ON CLUSTER statements wait for
-// nothing to run them).
-func StartReplica(ctx context.Context, e Engine, dir string, port int, r Replica) (*ClickHouse, error) {
-	if e == EngineChDB {
-		return startChDB(ctx, dir, port, &r)
-	}
-	return startClickHouse(ctx, dir, port, &r)
-}
-
 // ChDBLibraryDir is where scripts/deps.sh installs the npm package
 // @chdb/lib-linux-x64-gnu, which ships libchdb.so.
 const ChDBLibraryDir = "/opt/harbor-chdb"
@@ -79,15 +37,12 @@ func FindChDB() (string, error) {
 	return path, nil
 }
 
-// StartChDB starts cmd/harbor-chdb, ClickHouse 26 (chDB) serving
+// startChDB starts cmd/harbor-chdb, ClickHouse 26 (chDB) serving
 // ClickHouse's HTTP interface on 127.0.0.1:port with its data under dir,
-// and waits until it answers. Starting it again on the same dir finds the
-// same databases. The command is built from this repository's source on
-// first use in a process (go build, cached by Go).
-func StartChDB(ctx context.Context, dir string, port int) (*ClickHouse, error) {
-	return startChDB(ctx, dir, port, nil)
-}
-
+// configured as replica r of a cluster unless r is nil, and waits until it
+// answers. Starting it again on the same dir finds the same databases. The
+// command is built from this repository's source on first use in a process
+// (go build, cached by Go).
 func startChDB(ctx context.Context, dir string, port int, r *Replica) (*ClickHouse, error) {
 	lib, err := FindChDB()
 	if err != nil {

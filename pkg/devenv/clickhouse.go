@@ -16,7 +16,7 @@ import (
 )
 
 // ClickHouse is a ClickHouse server process this package started: a
-// clickhouse-server, or the chDB server (StartChDB).
+// clickhouse-server, or the chDB server (StartEngine with EngineChDB).
 type ClickHouse struct {
 	// Addr is the host:port the services reach it on, over Protocol.
 	Addr string
@@ -78,13 +78,9 @@ func InstallClickHouse(ctx context.Context) error {
 	return nil
 }
 
-// StartClickHouse starts a clickhouse-server with its configuration, data and
-// logs under dir, listening on 127.0.0.1:port, and waits until it answers.
-// Starting it again on the same dir finds the same databases.
-func StartClickHouse(ctx context.Context, dir string, port int) (*ClickHouse, error) {
-	return startClickHouse(ctx, dir, port, nil)
-}
-
+// startClickHouse starts a clickhouse-server with its configuration, data
+// and logs under dir, listening on 127.0.0.1:port, configured as replica r
+// of a cluster unless r is nil, and waits until it answers.
 func startClickHouse(ctx context.Context, dir string, port int, r *Replica) (*ClickHouse, error) {
 	argv, err := FindClickHouse()
 	if err != nil {

@@ -8,5 +8,5 @@
 // Nothing here is a mock: the NATS server is nats-server itself, and
 // ClickHouse is whatever clickhouse-server is installed (Debian's package, or
 // the official build) or, for EngineChDB, ClickHouse 26 as chDB behind
-// cmd/harbor-chdb's HTTP interface (StartChDB).
+// cmd/harbor-chdb's HTTP interface (StartEngine).
 package devenv

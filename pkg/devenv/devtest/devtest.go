@@ -46,7 +46,7 @@ func NATS(t testing.TB, options ...devenv.NATSOption) *server.Server {
 // cannot pass for a green run.
 func ClickHouse(t testing.TB) *devenv.ClickHouse {
 	t.Helper()
-	return startForTest(t, "ClickHouse", devenv.StartClickHouse)
+	return ClickHouseOn(t, devenv.EngineServer)
 }
 
 // ClickHouseOn is ClickHouse on the engine e: devenv.EngineServer (the
