@@ -32,8 +32,9 @@ func FreePorts(n int) ([]int, error) {
 	defer handed.Unlock()
 	if handed.ports == nil {
 		handed.ports = make(map[int]bool)
+		handed.lo, handed.hi, _ = choosablePorts()
 	}
-	lo, hi, _ := choosablePorts()
+	lo, hi := handed.lo, handed.hi
 	ports := make([]int, 0, n)
 	for tries := 0; len(ports) < n; tries++ {
 		if tries == 1000 {
@@ -54,10 +55,12 @@ func FreePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// handed holds the ports FreePorts has returned in this process.
+// handed holds the ports FreePorts has returned in this process, and the
+// range it chooses them from (read once).
 var handed struct {
 	sync.Mutex
-	ports map[int]bool
+	ports  map[int]bool
+	lo, hi int
 }
 
 // firstChoosablePort is the lowest port FreePorts returns: above the ports
