@@ -51,6 +51,8 @@
 # NATS_PORT (14622), CH_PORT (19400), WRITER_PORT (18481: the first writer's
 # probes and metrics, the next ones on the following ports),
 # MAX_DURATION (15m, bound on each send phase and each wait for rows),
+# SETTLE_MAX (120, seconds to wait at most after each scenario for
+# ClickHouse's merges, which its "with merges" CPU counts),
 # WRITER_GOMEMLIMIT (250MiB, the writers' GOMEMLIMIT, as their image sets it;
 # empty: Go's default), QUIET_LOAD (0.6), QUIET_WAIT (1500), QUIET_POLL (30),
 # RETRIES (2), LOCAL_CLICKHOUSE (server, or chdb),
@@ -80,6 +82,8 @@ NATS_PORT=${NATS_PORT:-14622}
 CH_PORT=${CH_PORT:-19400}
 WRITER_PORT=${WRITER_PORT:-18481}
 MAX_DURATION=${MAX_DURATION:-15m}
+# How long to wait, at most, after a scenario for ClickHouse's merges.
+SETTLE_MAX=${SETTLE_MAX:-120}
 # The writer's soft memory limit (Go's GOMEMLIMIT), as its image sets it.
 WRITER_GOMEMLIMIT=${WRITER_GOMEMLIMIT-250MiB}
 QUIET_LOAD=${QUIET_LOAD:-0.6}
@@ -92,6 +96,7 @@ command -v jq >/dev/null || { echo "bench.sh needs jq (apt-get install jq)" >&2;
 command -v curl >/dev/null || { echo "bench.sh needs curl (apt-get install curl)" >&2; exit 1; }
 [[ "$WRITERS" =~ ^[1-9][0-9]*$ ]] || { echo "WRITERS must be a positive number, not '$WRITERS'" >&2; exit 1; }
 [[ "$RETRIES" =~ ^[0-9]+$ ]] || { echo "RETRIES must be a number, not '$RETRIES'" >&2; exit 1; }
+[[ "$SETTLE_MAX" =~ ^[0-9]+$ ]] || { echo "SETTLE_MAX must be a number of seconds, not '$SETTLE_MAX'" >&2; exit 1; }
 [[ "$HARBORS" =~ ^[1-9][0-9]*$ ]] || { echo "HARBORS must be a positive number, not '$HARBORS'" >&2; exit 1; }
 SCENARIOS=${SCENARIOS//,/ }
 for s in $SCENARIOS; do
@@ -338,13 +343,14 @@ measure() {
 	done
 	wait "$LG_PID" || rc=$?
 	LG_PID=""
-	local cpu_a cpu_w cpu_h cpu_c cpu_all
+	local cpu_a cpu_w cpu_h cpu_c cpu_all cpu_cm
 	cpu_a=$((($(proc_ticks "$CUR_API_PID") - a0) * 100 / TICK))
 	cpu_w=$((($(writers_ticks) - w0) * 100 / TICK))
 	cpu_h=$((($(proc_ticks "$HARBOR_PID") - h0) * 100 / TICK))
 	cpu_c=$((($(proc_ticks "$CH_PID") - c0) * 100 / TICK))
 	cpu_all=$((($(busy_ticks) - b0) * 100 / TICK))
 	t1=$EPOCHREALTIME
+	cpu_cm=$((($(settled_ticks "$CH_PID") - c0) * 100 / TICK))
 	local rss_a rss_w=0 rss_h rss_c rss_l
 	rss_a=$(mib "$(hwm_kib "$CUR_API_PID")")
 	for pid in "${WRITER_PIDS[@]}"; do
@@ -387,23 +393,42 @@ measure() {
 	echo "$ROW" >&2
 	# For the table per million readings: CPU in hundredths of a second.
 	jq -c --arg name "$name" --argjson a "$cpu_a" --argjson w "$cpu_w" --argjson h "$cpu_h" --argjson c "$cpu_c" \
-		'{name: $name, a: $a, w: $w, h: $h, c: $c, l: (.cpu_seconds * 100), readings, e2e: .verify.end_to_end_per_sec}' \
+		--argjson cm "$cpu_cm" '{name: $name, a: $a, w: $w, h: $h, c: $c, cm: $cm, l: (.cpu_seconds * 100), readings, e2e: .verify.end_to_end_per_sec}' \
 		"$WORK/$id.json" >"$WORK/$id.cpu"
 }
 
+# settled_ticks PID: waits until process PID (ClickHouse) is idle, below a
+# twentieth of a core for two seconds running, or SETTLE_MAX seconds have
+# passed, and returns its CPU ticks then: a scenario's ClickHouse CPU
+# "with merges" also holds the merges its inserts set off, which run after
+# the rows are visible.
+settled_ticks() {
+	local pid=$1 prev now idle=0 waited=0
+	prev=$(proc_ticks "$pid")
+	while ((idle < 2 && waited < SETTLE_MAX)); do
+		sleep 1
+		waited=$((waited + 1))
+		now=$(proc_ticks "$pid")
+		if (((now - prev) * 20 < TICK)); then idle=$((idle + 1)); else idle=0; fi
+		prev=$now
+	done
+	echo "$prev"
+}
+
 # per_million_row ID: the scenario's row of the table per million readings:
-# each process's CPU seconds, Harbor's own (API + writers + NATS), and, for
-# the batch scenarios of READINGS readings when scenario 4 ran, end to end
-# and ClickHouse's CPU as ratios to the direct insert's.
+# each process's CPU seconds, Harbor's own (API + writers + NATS),
+# ClickHouse's with the merges after the scenario, and, for the batch
+# scenarios of READINGS readings when scenario 4 ran, end to end and
+# ClickHouse's CPU with merges as ratios to the direct insert's.
 per_million_row() {
 	local id=$1 ratios=false direct=/dev/null
 	[[ " s1 s7 s8 s9 " == *" $id "* && -f "$WORK/s4.cpu" ]] && ratios=true direct="$WORK/s4.cpu"
 	jq -r --argjson ratios "$ratios" --slurpfile d "$direct" '
 		def r2(x): (x * 100 | round) / 100 | tostring;
 		def perm(x): r2(x / 100 / (.readings / 1000000));
-		"| \(.name) | \(perm(.a)) | \(perm(.w)) | \(perm(.h)) | **\(perm(.a + .w + .h))** | \(perm(.c)) | \(perm(.l)) | "
+		"| \(.name) | \(perm(.a)) | \(perm(.w)) | \(perm(.h)) | **\(perm(.a + .w + .h))** | \(perm(.c)) | \(perm(.cm)) | \(perm(.l)) | "
 		+ (if $ratios and .e2e != null and $d[0].e2e != null then r2(.e2e / $d[0].e2e) else "–" end) + " | "
-		+ (if $ratios and $d[0].c > 0 then r2((.c / .readings) / ($d[0].c / $d[0].readings)) else "–" end) + " |"' "$WORK/$id.cpu"
+		+ (if $ratios and $d[0].cm > 0 then r2((.cm / .readings) / ($d[0].cm / $d[0].readings)) else "–" end) + " |"' "$WORK/$id.cpu"
 }
 
 # scenario ID NAME KIND ARGS...: measures after waiting for a quiet machine,
@@ -501,8 +526,8 @@ $(printf '%s\n' "${ROWS[@]}")
 
 CPU seconds per million readings, and the batch scenarios beside the direct insert (4) of this run:
 
-| scenario | api | writers | nats | Harbor (api + writers + nats) | clickhouse | loadgen | end to end ÷ direct | clickhouse CPU ÷ direct |
-|---|---|---|---|---|---|---|---|---|
+| scenario | api | writers | nats | Harbor (api + writers + nats) | clickhouse | clickhouse with merges | loadgen | end to end ÷ direct | clickhouse CPU with merges ÷ direct |
+|---|---|---|---|---|---|---|---|---|---|
 $(for id in "${IDS[@]}"; do per_million_row "$id"; done)
 
 <details><summary>free -h</summary>
@@ -544,7 +569,9 @@ appends a section.
   readings, with Harbor's own (API, writers and NATS together); for the batch
   scenarios of the same readings (1, 7, 8, 9) beside the direct insert (4) of
   the same run, end to end readings/s and ClickHouse's CPU per reading as
-  ratios to the direct insert's.
+  ratios to the direct insert's. "clickhouse with merges" adds ClickHouse's
+  CPU after the scenario until it is idle (at most SETTLE_MAX seconds): the
+  merges of the parts the scenario inserted.
 EOF
 fi
 printf '%s\n' "$SECTION" >>"$BENCH_OUT"
