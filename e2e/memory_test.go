@@ -410,10 +410,13 @@ func storedPerHarbor(t *testing.T, natsURL string) map[string]uint64 {
 	return out
 }
 
-// TestProbesAnswerWhileConnectionsAreFull fills MAX_CONNECTIONS with idle
-// connections: the main listener answers nobody else until one closes, and
-// the probe listener (PROBE_ADDR) answers all along.
-func TestProbesAnswerWhileConnectionsAreFull(t *testing.T) {
+// TestConnectionsPastMaxConnections holds MAX_CONNECTIONS=2 with two kinds
+// of client. Two connections left idle between requests do not keep a third
+// client out: it is served at once, and the connection idle the longest is
+// closed to make room. Two requests whose bodies never end do: a third
+// client waits until one closes, while the probe listener (PROBE_ADDR)
+// answers all along.
+func TestConnectionsPastMaxConnections(t *testing.T) {
 	port, err := devenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -424,21 +427,34 @@ func TestProbesAnswerWhileConnectionsAreFull(t *testing.T) {
 		"PROBE_ADDR":      "127.0.0.1:" + strconv.Itoa(port),
 	}})
 	addr := strings.TrimPrefix(p.url, "http://")
-	held := []net.Conn{dial(t, addr), dial(t, addr)}
-	for _, c := range held { // served: each gets an answer, then idles
-		c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("a held connection's request: %v", err)
-		}
-		resp.Body.Close()
+	const get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+
+	idle := []net.Conn{dial(t, addr), dial(t, addr)}
+	for _, c := range idle { // served: each gets an answer, then idles
+		c.Write([]byte(get))
+		readOK(t, c, "an idle connection's request")
+		time.Sleep(50 * time.Millisecond) // each idle since a time of its own
 	}
 	third := dial(t, addr)
-	third.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
-	third.SetReadDeadline(time.Now().Add(time.Second))
-	if _, err := third.Read(make([]byte, 1)); err == nil {
-		t.Fatal("a third connection was served past MAX_CONNECTIONS=2")
+	third.Write([]byte(get))
+	readOK(t, third, "a new client while both connections are idle")
+	if !closedWithin(idle[0], 5*time.Second) {
+		t.Error("the connection idle the longest is still open")
+	}
+	third.Close()
+	idle[1].Close()
+
+	unfinished := "POST /api/v1/ingest/ingest/" + harborA + " HTTP/1.1\r\nHost: x\r\nX-API-Key: " + keyA +
+		"\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+	busy := []net.Conn{dial(t, addr), dial(t, addr)}
+	for _, c := range busy {
+		c.Write([]byte(unfinished))
+	}
+	waiting := dial(t, addr)
+	waiting.Write([]byte(get))
+	waiting.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := waiting.Read(make([]byte, 1)); err == nil {
+		t.Fatal("a third connection was served past MAX_CONNECTIONS=2 while both were in the middle of a request")
 	}
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		waitForOK(t, probes+path, 5*time.Second)
@@ -447,11 +463,17 @@ func TestProbesAnswerWhileConnectionsAreFull(t *testing.T) {
 	if status != http.StatusNotFound {
 		t.Fatalf("ingest on the probe listener: %d, want 404", status)
 	}
-	held[0].Close()
-	third.SetReadDeadline(time.Now().Add(10 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(third), nil)
+	busy[0].Close()
+	readOK(t, waiting, "the waiting connection once one closed")
+}
+
+// readOK reads an answer from c and fails the test unless it is a 200.
+func readOK(t *testing.T, c net.Conn, what string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("the waiting connection once one closed: %v", err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	resp.Body.Close()
 }

@@ -23,8 +23,9 @@ type Config struct {
 	// Bodies bound the memory of the bodies in flight and each harbor's
 	// requests in flight.
 	Bodies BodyConfig
-	// MaxConnections caps the connections the API serves at once; more wait
-	// in the listen backlog until one closes.
+	// MaxConnections caps the connections the API serves at once; a client
+	// past it gets the room of the connection idle the longest, or waits in
+	// the listen backlog until one is idle or closes (Listener).
 	MaxConnections int `env:"MAX_CONNECTIONS" envDefault:"1024"`
 	// ProbeAddr, when set, is a second address that serves only /healthz,
 	// /readyz and /metrics, outside MaxConnections, for the kubelet and

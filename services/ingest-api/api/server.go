@@ -1,9 +1,7 @@
 package api
 
 import (
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 
 	"github.com/harbor-ingest/harbor/pkg/tenant"
@@ -12,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"golang.org/x/net/netutil"
 )
 
 // Deps are what the API works with.
@@ -61,8 +58,9 @@ func New(cfg Config, d Deps) *echo.Echo {
 }
 
 // NewServer returns an http.Server for the router with the timeouts of cfg,
-// which keep slow or idle clients from holding connections forever.
-func NewServer(cfg Config, handler http.Handler) *http.Server {
+// which keep slow or idle clients from holding connections forever, to
+// serve ln (which it tells what its connections are doing).
+func NewServer(cfg Config, handler http.Handler, ln *Listener) *http.Server {
 	return &http.Server{
 		Addr:              cfg.ListenAddr,
 		Handler:           handler,
@@ -70,21 +68,8 @@ func NewServer(cfg Config, handler http.Handler) *http.Server {
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
+		ConnState:         ln.ConnState,
 	}
-}
-
-// Listen listens on addr and serves at most maxConns connections at once:
-// further ones wait in the kernel's listen backlog until one closes. what
-// names the setting of addr in the error.
-func Listen(addr string, maxConns int, what string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s (%s): %w", addr, what, err)
-	}
-	if maxConns > 0 {
-		ln = netutil.LimitListener(ln, maxConns)
-	}
-	return ln, nil
 }
 
 // probePaths are what the PROBE_ADDR listener serves.

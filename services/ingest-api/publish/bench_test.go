@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 	"testing"
@@ -44,11 +43,11 @@ func BenchmarkServeSingle(b *testing.B) {
 		Auth: keys, Harbors: noHarbors{}, Limiter: limit.New(cfg.RateBurst, func() int { return 1 }),
 		Publisher: pub, Registry: reg, Gatherer: reg, Log: quiet,
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := api.Listen("127.0.0.1:0", cfg.MaxConnections, "the benchmark's address")
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := api.NewServer(cfg, router)
+	srv := api.NewServer(cfg, router, ln)
 	go srv.Serve(ln)
 	b.Cleanup(func() { srv.Shutdown(context.Background()) })
 

@@ -118,11 +118,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 		Registry:  reg, Gatherer: reg,
 		Log: log,
 	})
-	srv := api.NewServer(cfg.API, router)
 	ln, err := api.Listen(cfg.API.ListenAddr, cfg.API.MaxConnections, "LISTEN_ADDR")
 	if err != nil {
 		return err
 	}
+	srv := api.NewServer(cfg.API, router, ln)
 	servers := []*http.Server{srv}
 	served := make(chan error, 2)
 	if cfg.API.ProbeAddr != "" {
@@ -131,7 +131,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 			ln.Close()
 			return err
 		}
-		probes := api.NewServer(cfg.API, api.ProbesOnly(router))
+		probes := api.NewServer(cfg.API, api.ProbesOnly(router), pln)
 		servers = append(servers, probes)
 		log.Info("ingest API probes listening", "addr", pln.Addr().String())
 		go func() { served <- probes.Serve(pln) }()

@@ -1,0 +1,151 @@
+package api
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Listener is the API's listener: it serves at most a given number of
+// connections at once. When all are taken and another client connects, it
+// closes the connection that has been idle between requests the longest,
+// so that clients that open connections and leave them idle cannot keep
+// others out until IDLE_TIMEOUT. A connection in the middle of a request
+// is never closed for another; when none is idle, the new client waits
+// until one is, or until one closes.
+//
+// It knows which connections are idle from its server's ConnState hook,
+// which NewServer sets.
+type Listener struct {
+	net.Listener
+	// slots holds a token for each connection being served; nil: no limit.
+	slots chan struct{}
+	// becameIdle is signalled when a connection goes idle, for an Accept
+	// that waits for a slot.
+	becameIdle chan struct{}
+	closed     chan struct{}
+	closeOnce  sync.Once
+
+	mu   sync.Mutex
+	idle map[*limitedConn]time.Time // since when each idle connection is
+}
+
+// Listen listens on addr and serves at most maxConns connections at once
+// (none: no limit), as Listener says. what names the setting of addr in
+// the error.
+func Listen(addr string, maxConns int, what string) (*Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (%s): %w", addr, what, err)
+	}
+	l := &Listener{Listener: ln, closed: make(chan struct{})}
+	if maxConns > 0 {
+		l.slots = make(chan struct{}, maxConns)
+		l.becameIdle = make(chan struct{}, 1)
+		l.idle = map[*limitedConn]time.Time{}
+	}
+	return l, nil
+}
+
+// Accept waits for a connection and for a slot to serve it in.
+func (l *Listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil || l.slots == nil {
+		return c, err
+	}
+	if err := l.acquire(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &limitedConn{Conn: c, l: l}, nil
+}
+
+// acquire takes a slot, closing idle connections to free one.
+func (l *Listener) acquire() error {
+	for {
+		select {
+		case l.slots <- struct{}{}:
+			return nil
+		default:
+		}
+		if c := l.longestIdle(); c != nil {
+			c.Close()
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return nil
+		case <-l.becameIdle:
+		case <-l.closed:
+			return net.ErrClosed
+		}
+	}
+}
+
+// longestIdle removes from the idle set, and returns, the connection idle
+// the longest; nil when none is.
+func (l *Listener) longestIdle() *limitedConn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var oldest *limitedConn
+	for c, since := range l.idle {
+		if oldest == nil || since.Before(l.idle[oldest]) {
+			oldest = c
+		}
+	}
+	delete(l.idle, oldest)
+	return oldest
+}
+
+// ConnState follows the server's connections: an idle one may be closed
+// for a client that waits, any other may not.
+func (l *Listener) ConnState(nc net.Conn, state http.ConnState) {
+	if l.slots == nil {
+		return
+	}
+	if t, ok := nc.(interface{ NetConn() net.Conn }); ok { // TLS
+		nc = t.NetConn()
+	}
+	c, ok := nc.(*limitedConn)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if state != http.StateIdle || c.closed {
+		delete(l.idle, c)
+		return
+	}
+	l.idle[c] = time.Now()
+	select {
+	case l.becameIdle <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the listener; an Accept waiting for a slot returns.
+func (l *Listener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// limitedConn gives its slot back when it closes.
+type limitedConn struct {
+	net.Conn
+	l      *Listener
+	closed bool // guarded by l.mu
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.l.mu.Lock()
+	first := !c.closed
+	c.closed = true
+	delete(c.l.idle, c)
+	c.l.mu.Unlock()
+	if first {
+		<-c.l.slots
+	}
+	return err
+}
