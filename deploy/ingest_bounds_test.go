@@ -11,7 +11,7 @@ import (
 
 // apiBounds are the ingest API's bounds against floods, which the base's
 // ConfigMap sets explicitly so that an operator sees and sizes them.
-var apiBounds = []string{"MAX_BODY_BYTES", "BODY_MEMORY_BYTES", "HARBOR_BODY_MEMORY_BYTES", "HARBOR_MAX_IN_FLIGHT", "ADMISSION_WAIT", "MAX_CONNECTIONS", "PROBE_ADDR"}
+var apiBounds = []string{"MAX_BODY_BYTES", "BODY_MEMORY_BYTES", "HARBOR_BODY_MEMORY_BYTES", "HARBOR_MAX_IN_FLIGHT", "ADMISSION_WAIT", "MAX_HEADER_BYTES", "MAX_CONNECTIONS", "PROBE_ADDR"}
 
 // TestIngestAPIBounds checks that the ConfigMap sets every bound, with
 // values the API accepts together (api.BodyConfig.Check, at start-up), and
@@ -29,6 +29,7 @@ func TestIngestAPIBounds(t *testing.T) {
 	}
 	maxBody, harbor, total := number("MAX_BODY_BYTES"), number("HARBOR_BODY_MEMORY_BYTES"), number("BODY_MEMORY_BYTES")
 	number("HARBOR_MAX_IN_FLIGHT")
+	number("MAX_HEADER_BYTES")
 	number("MAX_CONNECTIONS")
 	if maxBody >= harbor || harbor > total {
 		t.Errorf("want MAX_BODY_BYTES (%d) < HARBOR_BODY_MEMORY_BYTES (%d) <= BODY_MEMORY_BYTES (%d), or the API does not start", maxBody, harbor, total)

@@ -28,8 +28,9 @@ const memoryTarget = 150_000_000
 
 // TestAPIMemoryUnderAttack runs the ingest API as a process of its own with
 // its default bounds and attacks it with a key of harbor A: 800 connections
-// that declare 10 MiB bodies and trickle them, then 500 fast 9 MiB bodies.
-// Through both, the process's peak resident memory (VmHWM) stays within
+// that declare 10 MiB bodies and trickle them, then 500 fast 9 MiB bodies;
+// then, with no key at all, 800 connections that each send a MiB of
+// headers. Through all three, the process's peak resident memory (VmHWM) stays within
 // 150 MB, harbor B's clients get 200 for every batch, the probe listener
 // answers (no two failures in a row), and the stream holds exactly the requests answered 200.
 func TestAPIMemoryUnderAttack(t *testing.T) {
@@ -86,6 +87,9 @@ func TestAPIMemoryUnderAttack(t *testing.T) {
 			}
 		}
 		return out
+	})
+	attack("800 headers of 1 MiB, sent over 4 s", func(ctx context.Context) map[string]int {
+		return bigHeaders(ctx, addr, 800, 1<<20, 4*time.Second)
 	})
 	stopClients()
 	okB, otherB := normal()
@@ -358,6 +362,57 @@ func trickleOnce(ctx context.Context, addr, head string) string {
 	return "held to the end"
 }
 
+// bigHeaders opens conns connections to addr, each sending a request whose
+// headers grow to size bytes over d, in lines of a KiB, and returns the
+// count of each outcome (the answer's status, "connection closed" or "held
+// to the end").
+func bigHeaders(ctx context.Context, addr string, conns, size int, d time.Duration) map[string]int {
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	line := "X-Padding: " + strings.Repeat("p", 1010) + "\r\n"
+	lines := size / len(line)
+	pause := d / time.Duration(lines/16)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			outcome := func() string {
+				var dialer net.Dialer
+				conn, err := dialer.DialContext(ctx, "tcp", addr)
+				if err != nil {
+					return "dial error"
+				}
+				defer conn.Close()
+				if _, err := conn.Write([]byte("POST /api/v1/ingest/ingest/" + harborA + " HTTP/1.1\r\nHost: x\r\n")); err != nil {
+					return "connection closed"
+				}
+				chunk := []byte(strings.Repeat(line, 16))
+				for sent := 0; sent < lines && ctx.Err() == nil; sent += 16 {
+					conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+					if _, err := conn.Write(chunk); err != nil {
+						break // the server answered or closed: read what it said
+					}
+					time.Sleep(pause)
+				}
+				conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+				if err != nil {
+					if ctx.Err() != nil {
+						return "held to the end"
+					}
+					return "connection closed"
+				}
+				resp.Body.Close()
+				return strconv.Itoa(resp.StatusCode)
+			}()
+			mu.Lock()
+			outcomes[outcome]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return outcomes
+}
+
 // fastBodies posts n bodies of about size bytes for harbor A at once (each a
 // valid batch of one reading, padded with spaces) and returns the count of
 // each outcome.
@@ -412,8 +467,8 @@ func storedPerHarbor(t *testing.T, natsURL string) map[string]uint64 {
 
 // TestConnectionsPastMaxConnections holds MAX_CONNECTIONS=2 with two kinds
 // of client. Two connections left idle between requests do not keep a third
-// client out: it is served at once, and the connection idle the longest is
-// closed to make room. Two requests whose bodies never end do: a third
+// client out: once they have been idle for a second, the one idle the
+// longest is closed to make room for it. Two requests whose bodies never end do: a third
 // client waits until one closes, while the probe listener (PROBE_ADDR)
 // answers all along.
 func TestConnectionsPastMaxConnections(t *testing.T) {

@@ -24,9 +24,12 @@ type Config struct {
 	// requests in flight.
 	Bodies BodyConfig
 	// MaxConnections caps the connections the API serves at once; a client
-	// past it gets the room of the connection idle the longest, or waits in
-	// the listen backlog until one is idle or closes (Listener).
+	// past it gets the room of the connection idle the longest (Listener),
+	// or waits in the listen backlog.
 	MaxConnections int `env:"MAX_CONNECTIONS" envDefault:"1024"`
+	// MaxHeaderBytes caps a request's headers (431 past it): each
+	// connection may hold that much while it reads them.
+	MaxHeaderBytes int `env:"MAX_HEADER_BYTES" envDefault:"32768"`
 	// ProbeAddr, when set, is a second address that serves only /healthz,
 	// /readyz and /metrics, outside MaxConnections, for the kubelet and
 	// Prometheus to reach while the main listener is full.

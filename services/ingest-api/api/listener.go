@@ -11,10 +11,11 @@ import (
 // Listener is the API's listener: it serves at most a given number of
 // connections at once. When all are taken and another client connects, it
 // closes the connection that has been idle between requests the longest,
-// so that clients that open connections and leave them idle cannot keep
-// others out until IDLE_TIMEOUT. A connection in the middle of a request
-// is never closed for another; when none is idle, the new client waits
-// until one is, or until one closes.
+// once that one has been idle for a second (minIdle), so that clients that
+// open connections and leave them idle cannot keep others out until
+// IDLE_TIMEOUT. A connection in the middle of a request is never closed
+// for another; when none has been idle long enough, the new client waits
+// until one has, or until one closes.
 //
 // It knows which connections are idle from its server's ConnState hook,
 // which NewServer sets.
@@ -28,9 +29,17 @@ type Listener struct {
 	closed     chan struct{}
 	closeOnce  sync.Once
 
+	// minIdle is how long a connection must have been idle before it is
+	// closed for another client: one that just got its answer is likely
+	// sending its next request, which closing the connection would cut.
+	minIdle time.Duration
+
 	mu   sync.Mutex
 	idle map[*limitedConn]time.Time // since when each idle connection is
 }
+
+// minIdle is Listener.minIdle.
+const minIdle = time.Second
 
 // Listen listens on addr and serves at most maxConns connections at once
 // (none: no limit), as Listener says. what names the setting of addr in
@@ -40,7 +49,7 @@ func Listen(addr string, maxConns int, what string) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (%s): %w", addr, what, err)
 	}
-	l := &Listener{Listener: ln, closed: make(chan struct{})}
+	l := &Listener{Listener: ln, closed: make(chan struct{}), minIdle: minIdle}
 	if maxConns > 0 {
 		l.slots = make(chan struct{}, maxConns)
 		l.becameIdle = make(chan struct{}, 1)
@@ -70,13 +79,20 @@ func (l *Listener) acquire() error {
 			return nil
 		default:
 		}
-		if c := l.longestIdle(); c != nil {
-			c.Close()
+		c, wait := l.longestIdle(time.Now())
+		if c != nil {
+			c.Close() // gives its slot back
+			continue
+		}
+		var eligible <-chan time.Time // when the longest idle may be closed
+		if wait > 0 {
+			eligible = time.After(wait)
 		}
 		select {
 		case l.slots <- struct{}{}:
 			return nil
 		case <-l.becameIdle:
+		case <-eligible:
 		case <-l.closed:
 			return net.ErrClosed
 		}
@@ -84,8 +100,9 @@ func (l *Listener) acquire() error {
 }
 
 // longestIdle removes from the idle set, and returns, the connection idle
-// the longest; nil when none is.
-func (l *Listener) longestIdle() *limitedConn {
+// the longest if it has been idle for minIdle at now. Otherwise it returns
+// how long until it has (0 when none is idle).
+func (l *Listener) longestIdle(now time.Time) (*limitedConn, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var oldest *limitedConn
@@ -94,8 +111,14 @@ func (l *Listener) longestIdle() *limitedConn {
 			oldest = c
 		}
 	}
+	if oldest == nil {
+		return nil, 0
+	}
+	if wait := l.idle[oldest].Add(l.minIdle).Sub(now); wait > 0 {
+		return nil, wait
+	}
 	delete(l.idle, oldest)
-	return oldest
+	return oldest, 0
 }
 
 // ConnState follows the server's connections: an idle one may be closed

@@ -10,14 +10,16 @@ import (
 	"time"
 )
 
-// serveLimited serves handler on a Listener of maxConns connections with
-// timeouts long enough never to close a connection in a test.
-func serveLimited(t *testing.T, maxConns int, handler http.HandlerFunc) (*Listener, chan error) {
+// serveLimited serves handler on a Listener of maxConns connections, which
+// closes connections idle for minIdle for others, with timeouts long enough
+// never to close a connection in a test.
+func serveLimited(t *testing.T, maxConns int, minIdle time.Duration, handler http.HandlerFunc) (*Listener, chan error) {
 	t.Helper()
 	ln, err := Listen("127.0.0.1:0", maxConns, "the test's address")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln.minIdle = minIdle
 	srv := NewServer(Config{ReadHeaderTimeout: time.Hour, IdleTimeout: time.Hour}, handler, ln)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -81,11 +83,11 @@ func newClientGet(ln *Listener, path string) (int, error) {
 
 // TestIdleConnectionsMakeRoomForANewClient holds every connection the
 // listener serves idle, as a client that opens connections and leaves them
-// does: a new client is served at once, not after IDLE_TIMEOUT (an hour
-// here), on the room of the connection idle the longest, and the others
-// stay open.
+// does: a new client is served once they have been idle for minIdle, not
+// after IDLE_TIMEOUT (an hour here), on the room of the connection idle the
+// longest, and the others stay open.
 func TestIdleConnectionsMakeRoomForANewClient(t *testing.T) {
-	ln, _ := serveLimited(t, 3, ok)
+	ln, _ := serveLimited(t, 3, 100*time.Millisecond, ok)
 	var idle []*keepAlive
 	for range 3 {
 		k := dialKeepAlive(t, ln)
@@ -109,12 +111,43 @@ func TestIdleConnectionsMakeRoomForANewClient(t *testing.T) {
 	}
 }
 
+// TestJustIdleConnectionsAreNotClosedForANewClient: a connection idle for
+// less than minIdle is not closed for a new client (its own next request
+// may be on its way), but once it has been idle that long, it is.
+func TestJustIdleConnectionsAreNotClosedForANewClient(t *testing.T) {
+	ln, _ := serveLimited(t, 1, 3*time.Second, ok)
+	k := dialKeepAlive(t, ln)
+	if status, err := k.get("/"); status != http.StatusOK {
+		t.Fatalf("first request: %d, %v", status, err)
+	}
+	next := make(chan int, 1)
+	go func() {
+		status, _ := newClientGet(ln, "/")
+		next <- status
+	}()
+	time.Sleep(500 * time.Millisecond)
+	if status, err := k.get("/"); status != http.StatusOK {
+		t.Fatalf("a connection idle for half a second, while another client waited: %d, %v; want it open and served", status, err)
+	}
+	select {
+	case status := <-next:
+		t.Fatalf("the new client was served (%d) on the room of a connection idle for less than minIdle", status)
+	default:
+	}
+	if status := <-next; status != http.StatusOK {
+		t.Errorf("the new client, once the connection had been idle for minIdle: %d, want 200", status)
+	}
+	if !k.closedByServer() {
+		t.Error("the connection idle for minIdle is still open")
+	}
+}
+
 // TestBusyConnectionsAreNotClosedForANewClient fills the listener with
 // requests in progress: a new client waits, nothing in progress is cut, and
 // the new client is served once a connection is free.
 func TestBusyConnectionsAreNotClosedForANewClient(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
-	ln, _ := serveLimited(t, 2, func(w http.ResponseWriter, r *http.Request) {
+	ln, _ := serveLimited(t, 2, minIdle, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			entered <- struct{}{}
 			<-release
@@ -164,7 +197,7 @@ func TestBusyConnectionsAreNotClosedForANewClient(t *testing.T) {
 func TestCloseEndsAnAcceptWaitingForRoom(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
 	defer close(release)
-	ln, served := serveLimited(t, 1, func(w http.ResponseWriter, _ *http.Request) {
+	ln, served := serveLimited(t, 1, minIdle, func(w http.ResponseWriter, _ *http.Request) {
 		entered <- struct{}{}
 		<-release
 	})

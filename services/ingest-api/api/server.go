@@ -68,6 +68,7 @@ func NewServer(cfg Config, handler http.Handler, ln *Listener) *http.Server {
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ConnState:         ln.ConnState,
 	}
 }
