@@ -114,6 +114,8 @@ func TestAPIMetricsCountRequests(t *testing.T) {
 		`harbor_http_requests_total{code="200",route="/api/v1/ingest/ingest/:harbor_id/batch"} 1`,
 		`harbor_publish_duration_seconds_count 1`,
 		`harbor_publish_in_flight 0`,
+		"\nharbor_http_connections ",
+		`harbor_http_connections_closed_for_room_total 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Listener is the API's listener: it serves at most a given number of
@@ -33,6 +35,8 @@ type Listener struct {
 	// closed for another client: one that just got its answer is likely
 	// sending its next request, which closing the connection would cut.
 	minIdle time.Duration
+	// closedForRoom counts the idle connections closed for other clients.
+	closedForRoom prometheus.Counter
 
 	mu   sync.Mutex
 	idle map[*limitedConn]time.Time // since when each idle connection is
@@ -49,13 +53,28 @@ func Listen(addr string, maxConns int, what string) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (%s): %w", addr, what, err)
 	}
-	l := &Listener{Listener: ln, closed: make(chan struct{}), minIdle: minIdle}
+	l := &Listener{
+		Listener: ln, closed: make(chan struct{}), minIdle: minIdle,
+		closedForRoom: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "harbor_http_connections_closed_for_room_total",
+			Help: "Idle connections closed to make room for another client past MAX_CONNECTIONS.",
+		}),
+	}
 	if maxConns > 0 {
 		l.slots = make(chan struct{}, maxConns)
 		l.becameIdle = make(chan struct{}, 1)
 		l.idle = map[*limitedConn]time.Time{}
 	}
 	return l, nil
+}
+
+// Register registers the listener's metrics on reg: the connections it
+// serves, and the idle ones it closed to make room for others.
+func (l *Listener) Register(reg prometheus.Registerer) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "harbor_http_connections",
+		Help: "Connections the API serves at once, out of MAX_CONNECTIONS.",
+	}, func() float64 { return float64(len(l.slots)) }), l.closedForRoom)
 }
 
 // Accept waits for a connection and for a slot to serve it in.
@@ -82,6 +101,7 @@ func (l *Listener) acquire() error {
 		c, wait := l.longestIdle(time.Now())
 		if c != nil {
 			c.Close() // gives its slot back
+			l.closedForRoom.Inc()
 			continue
 		}
 		var eligible <-chan time.Time // when the longest idle may be closed

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // serveLimited serves handler on a Listener of maxConns connections, which
@@ -103,6 +105,9 @@ func TestIdleConnectionsMakeRoomForANewClient(t *testing.T) {
 	}
 	if !idle[0].closedByServer() {
 		t.Error("the connection idle the longest is still open")
+	}
+	if n := testutil.ToFloat64(ln.closedForRoom); n != 1 {
+		t.Errorf("harbor_http_connections_closed_for_room_total is %v, want 1", n)
 	}
 	for i, k := range idle[1:] {
 		if status, err := k.get("/"); status != http.StatusOK {

@@ -122,6 +122,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr 
 	if err != nil {
 		return err
 	}
+	ln.Register(reg)
 	srv := api.NewServer(cfg.API, router, ln)
 	servers := []*http.Server{srv}
 	served := make(chan error, 2)
