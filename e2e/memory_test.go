@@ -465,12 +465,13 @@ func storedPerHarbor(t *testing.T, natsURL string) map[string]uint64 {
 	return out
 }
 
-// TestConnectionsPastMaxConnections holds MAX_CONNECTIONS=2 with two kinds
-// of client. Two connections left idle between requests do not keep a third
-// client out: once they have been idle for a second, the one idle the
-// longest is closed to make room for it. Two requests whose bodies never end do: a third
-// client waits until one closes, while the probe listener (PROBE_ADDR)
-// answers all along.
+// TestConnectionsPastMaxConnections holds MAX_CONNECTIONS=2 with three
+// kinds of client. Two connections left idle between requests, or silent
+// since they opened, do not keep a third client out until IDLE_TIMEOUT or
+// READ_HEADER_TIMEOUT (two minutes, one here): once they have been idle
+// for a second, the one idle the longest is closed to make room for it.
+// Two requests whose bodies never end do: a third client waits until one
+// closes, while the probe listener (PROBE_ADDR) answers all along.
 func TestConnectionsPastMaxConnections(t *testing.T) {
 	port, err := devenv.FreePort()
 	if err != nil {
@@ -478,8 +479,9 @@ func TestConnectionsPastMaxConnections(t *testing.T) {
 	}
 	probes := "http://127.0.0.1:" + strconv.Itoa(port)
 	p := startPipeline(t, options{noCH: true, environment: map[string]string{
-		"MAX_CONNECTIONS": "2",
-		"PROBE_ADDR":      "127.0.0.1:" + strconv.Itoa(port),
+		"MAX_CONNECTIONS":     "2",
+		"PROBE_ADDR":          "127.0.0.1:" + strconv.Itoa(port),
+		"READ_HEADER_TIMEOUT": "1m",
 	}})
 	addr := strings.TrimPrefix(p.url, "http://")
 	const get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -498,6 +500,18 @@ func TestConnectionsPastMaxConnections(t *testing.T) {
 	}
 	third.Close()
 	idle[1].Close()
+
+	silent := []net.Conn{dial(t, addr)}
+	time.Sleep(50 * time.Millisecond)
+	silent = append(silent, dial(t, addr))
+	third = dial(t, addr)
+	third.Write([]byte(get))
+	readOK(t, third, "a new client while both connections are silent")
+	if !closedWithin(silent[0], 5*time.Second) {
+		t.Error("the connection silent the longest is still open")
+	}
+	third.Close()
+	silent[1].Close()
 
 	unfinished := "POST /api/v1/ingest/ingest/" + harborA + " HTTP/1.1\r\nHost: x\r\nX-API-Key: " + keyA +
 		"\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"

@@ -12,12 +12,14 @@ import (
 
 // Listener is the API's listener: it serves at most a given number of
 // connections at once. When all are taken and another client connects, it
-// closes the connection that has been idle between requests the longest,
-// once that one has been idle for a second (minIdle), so that clients that
-// open connections and leave them idle cannot keep others out until
-// IDLE_TIMEOUT. A connection in the middle of a request is never closed
-// for another; when none has been idle long enough, the new client waits
-// until one has, or until one closes.
+// closes the connection that has been idle the longest, once that one has
+// been idle for a second (minIdle). Idle means without a request in
+// progress: between requests, or new and still without a whole request.
+// So clients that open connections and leave them idle or silent cannot
+// keep others out until IDLE_TIMEOUT or READ_HEADER_TIMEOUT. A connection
+// in the middle of a request is never closed for another; when none has
+// been idle long enough, the new client waits until one has, or until one
+// closes.
 //
 // It knows which connections are idle from its server's ConnState hook,
 // which NewServer sets.
@@ -141,8 +143,8 @@ func (l *Listener) longestIdle(now time.Time) (*limitedConn, time.Duration) {
 	return oldest, 0
 }
 
-// ConnState follows the server's connections: an idle one may be closed
-// for a client that waits, any other may not.
+// ConnState follows the server's connections: a new or idle one may be
+// closed for a client that waits, one in the middle of a request may not.
 func (l *Listener) ConnState(nc net.Conn, state http.ConnState) {
 	if l.slots == nil {
 		return
@@ -156,7 +158,7 @@ func (l *Listener) ConnState(nc net.Conn, state http.ConnState) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if state != http.StateIdle || c.closed {
+	if (state != http.StateNew && state != http.StateIdle) || c.closed {
 		delete(l.idle, c)
 		return
 	}

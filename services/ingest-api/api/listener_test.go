@@ -116,6 +116,27 @@ func TestIdleConnectionsMakeRoomForANewClient(t *testing.T) {
 	}
 }
 
+// TestSilentConnectionsMakeRoomForANewClient holds every connection the
+// listener serves with clients that connect and send nothing: a new client
+// is served once they have been silent for minIdle, not after
+// READ_HEADER_TIMEOUT (an hour here), on the room of the one silent the
+// longest.
+func TestSilentConnectionsMakeRoomForANewClient(t *testing.T) {
+	ln, _ := serveLimited(t, 2, 100*time.Millisecond, ok)
+	silent := []*keepAlive{dialKeepAlive(t, ln)}
+	time.Sleep(50 * time.Millisecond) // each silent since a time of its own
+	silent = append(silent, dialKeepAlive(t, ln))
+	if status, err := newClientGet(ln, "/"); status != http.StatusOK {
+		t.Fatalf("a new client while every connection is silent: %d, %v; want 200", status, err)
+	}
+	if !silent[0].closedByServer() {
+		t.Error("the connection silent the longest is still open")
+	}
+	if status, err := silent[1].get("/"); status != http.StatusOK {
+		t.Errorf("the other silent connection: %d, %v; want it open and served", status, err)
+	}
+}
+
 // TestJustIdleConnectionsAreNotClosedForANewClient: a connection idle for
 // less than minIdle is not closed for a new client (its own next request
 // may be on its way), but once it has been idle that long, it is.
