@@ -486,32 +486,28 @@ func TestConnectionsPastMaxConnections(t *testing.T) {
 	addr := strings.TrimPrefix(p.url, "http://")
 	const get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 
+	// makeRoom checks that a third client is served while held fill the
+	// listener, on the room of held[0], the one idle the longest.
+	makeRoom := func(held []net.Conn, kind string) {
+		third := dial(t, addr)
+		third.Write([]byte(get))
+		readOK(t, third, "a new client while both connections are "+kind)
+		if !closedWithin(held[0], 5*time.Second) {
+			t.Errorf("the connection %s the longest is still open", kind)
+		}
+		third.Close()
+		held[1].Close()
+	}
 	idle := []net.Conn{dial(t, addr), dial(t, addr)}
 	for _, c := range idle { // served: each gets an answer, then idles
 		c.Write([]byte(get))
 		readOK(t, c, "an idle connection's request")
 		time.Sleep(50 * time.Millisecond) // each idle since a time of its own
 	}
-	third := dial(t, addr)
-	third.Write([]byte(get))
-	readOK(t, third, "a new client while both connections are idle")
-	if !closedWithin(idle[0], 5*time.Second) {
-		t.Error("the connection idle the longest is still open")
-	}
-	third.Close()
-	idle[1].Close()
-
+	makeRoom(idle, "idle")
 	silent := []net.Conn{dial(t, addr)}
 	time.Sleep(50 * time.Millisecond)
-	silent = append(silent, dial(t, addr))
-	third = dial(t, addr)
-	third.Write([]byte(get))
-	readOK(t, third, "a new client while both connections are silent")
-	if !closedWithin(silent[0], 5*time.Second) {
-		t.Error("the connection silent the longest is still open")
-	}
-	third.Close()
-	silent[1].Close()
+	makeRoom(append(silent, dial(t, addr)), "silent")
 
 	unfinished := "POST /api/v1/ingest/ingest/" + harborA + " HTTP/1.1\r\nHost: x\r\nX-API-Key: " + keyA +
 		"\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
