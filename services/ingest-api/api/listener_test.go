@@ -70,7 +70,8 @@ func (k *keepAlive) closedByServer() bool {
 	return err != nil && !(errors.As(err, &timeout) && timeout.Timeout())
 }
 
-func ok(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }
+// answerOK answers every request 200.
+func answerOK(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }
 
 // newClientGet gets path on a connection of its own, as a new client does.
 func newClientGet(ln *Listener, path string) (int, error) {
@@ -89,7 +90,7 @@ func newClientGet(ln *Listener, path string) (int, error) {
 // after IDLE_TIMEOUT (an hour here), on the room of the connection idle the
 // longest, and the others stay open.
 func TestIdleConnectionsMakeRoomForANewClient(t *testing.T) {
-	ln, _ := serveLimited(t, 3, 100*time.Millisecond, ok)
+	ln, _ := serveLimited(t, 3, 100*time.Millisecond, answerOK)
 	var idle []*keepAlive
 	for range 3 {
 		k := dialKeepAlive(t, ln)
@@ -122,7 +123,7 @@ func TestIdleConnectionsMakeRoomForANewClient(t *testing.T) {
 // READ_HEADER_TIMEOUT (an hour here), on the room of the one silent the
 // longest.
 func TestSilentConnectionsMakeRoomForANewClient(t *testing.T) {
-	ln, _ := serveLimited(t, 2, 100*time.Millisecond, ok)
+	ln, _ := serveLimited(t, 2, 100*time.Millisecond, answerOK)
 	silent := []*keepAlive{dialKeepAlive(t, ln)}
 	time.Sleep(50 * time.Millisecond) // each silent since a time of its own
 	silent = append(silent, dialKeepAlive(t, ln))
@@ -141,7 +142,7 @@ func TestSilentConnectionsMakeRoomForANewClient(t *testing.T) {
 // less than minIdle is not closed for a new client (its own next request
 // may be on its way), but once it has been idle that long, it is.
 func TestJustIdleConnectionsAreNotClosedForANewClient(t *testing.T) {
-	ln, _ := serveLimited(t, 1, 3*time.Second, ok)
+	ln, _ := serveLimited(t, 1, 3*time.Second, answerOK)
 	k := dialKeepAlive(t, ln)
 	if status, err := k.get("/"); status != http.StatusOK {
 		t.Fatalf("first request: %d, %v", status, err)
